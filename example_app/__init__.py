@@ -1,0 +1,27 @@
+"""entity-todo: a small Flask + Flask-SQLAlchemy app that uses flask-vertz end to end.
+
+    flask --app example_app run              # development: boot brings the DB to the models
+    flask --app example_app vertz-db status
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Flask
+
+from .models import db, vertz
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, instance_path=os.environ.get("TODO_INSTANCE_PATH") or None)
+    app.config["SQLALCHEMY_DATABASE_URI"] = os.environ.get("TODO_DATABASE_URL", "sqlite:///todo.db")
+    app.config.update(config or {})
+    db.init_app(app)
+    vertz.init_app(app, db)  # models are imported (above) before this: boot sees them all
+
+    from .views import bp
+
+    app.register_blueprint(bp)
+    return app

@@ -1,0 +1,299 @@
+"""The ``flask vertz-db`` commands. Thin: Flask config in, engine calls, terminal out."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+import sqlalchemy as sa
+from flask import current_app
+from flask.cli import with_appcontext
+
+from vertz_engine import Project
+from vertz_engine.diff import RenameCandidate, default_questioner
+from vertz_engine.errors import VertzError
+from vertz_engine.project import parse_renames
+
+from . import output
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_ERROR = 1
+EXIT_PENDING = 2
+
+
+def _project() -> Project:
+    vertz = current_app.extensions.get("vertz")
+    if vertz is None:  # pragma: no cover - the group is only added by init_app
+        raise click.ClickException("this app does not use flask-vertz (call vertz.init_app)")
+    return vertz.project(current_app._get_current_object())  # type: ignore[attr-defined]
+
+
+def _mask(text: str) -> str:
+    try:
+        vertz = current_app.extensions["vertz"]
+        password = vertz.project().engine.url.password
+    except Exception:  # noqa: BLE001 - masking must never fail
+        return text
+    return text.replace(str(password), "***") if password else text
+
+
+def handle_errors(fn: F) -> F:
+    """One clear message and exit 1 for user errors; never a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except VertzError as exc:
+            click.echo(output.error("Error: ") + _mask(str(exc)), err=True)
+            sys.exit(EXIT_ERROR)
+        except sa.exc.SQLAlchemyError as exc:
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            click.echo(output.error("Database error: ") + _mask(reason), err=True)
+            sys.exit(EXIT_ERROR)
+        except OSError as exc:
+            click.echo(output.error("Error: ") + _mask(str(exc)), err=True)
+            sys.exit(EXIT_ERROR)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _renames(rename: tuple[str, ...], no_rename: tuple[str, ...]) -> dict[str, str]:
+    explicit = parse_renames(list(rename))
+    for key in no_rename:
+        explicit[key.strip()] = ""
+    return explicit
+
+
+def _terminal_questioner(candidate: RenameCandidate) -> bool:
+    default = default_questioner(candidate)
+    return click.confirm(
+        f"Is {candidate.describe()} a rename (values kept)? No means drop + add",
+        default=default,
+    )
+
+
+rename_option = click.option(
+    "--rename",
+    "rename",
+    multiple=True,
+    metavar="TABLE.OLD=NEW|OLD=NEW",
+    help="Treat a dropped and an added column (table.old=new) or table (old=new) as a rename.",
+)
+no_rename_option = click.option(
+    "--no-rename",
+    "no_rename",
+    multiple=True,
+    metavar="TABLE.OLD|OLD",
+    help="Treat a probable rename as drop + add.",
+)
+
+
+@click.group(help="Schema migrations from your SQLAlchemy models (flask-vertz).")
+def vertz_db() -> None:
+    pass
+
+
+@vertz_db.command(help="Create the migrations folder, the snapshots and the .gitignore line.")
+@with_appcontext
+@handle_errors
+def init() -> None:
+    project = _project()
+    result = project.init()
+    for path in result.created:
+        click.echo(output.ok(f"created {path}"))
+    for path in result.existing:
+        click.echo(f"exists  {path} (left as it is)")
+    if result.gitignore_updated:
+        click.echo(output.ok(f"added {project.local_snapshot_path.parent.name}/ to .gitignore"))
+    click.echo("Next: start the app; in development it brings the database to the models.")
+
+
+@vertz_db.command(help="Apply model changes straight to the database, no file (development only).")
+@rename_option
+@no_rename_option
+@click.option("--dry-run", is_flag=True, help="Show the changes and SQL without running them.")
+@with_appcontext
+@handle_errors
+def push(rename: tuple[str, ...], no_rename: tuple[str, ...], dry_run: bool) -> None:
+    project = _project()
+    result = project.apply_models(renames=_renames(rename, no_rename), dry_run=dry_run)
+    if result.action == "unchanged":
+        click.echo("The database already matches the models.")
+        return
+    for line in output.apply_lines(result):
+        click.echo(line)
+    if dry_run:
+        click.echo("\n".join(s.rstrip(";") + ";" for s in result.statements))
+        click.echo("(dry run: nothing was changed)")
+
+
+@vertz_db.group(help="Create (dev) and apply (deploy) migration files.")
+def migrate() -> None:
+    pass
+
+
+@migrate.command("dev", help="Write a migration file for the model changes and apply it locally.")
+@click.option("--name", required=True, help="What the migration does, e.g. add_priority.")
+@click.option("--create-only", is_flag=True, help="Write the file without applying it.")
+@rename_option
+@no_rename_option
+@with_appcontext
+@handle_errors
+def migrate_dev(name: str, create_only: bool, rename: tuple[str, ...], no_rename: tuple[str, ...]) -> None:
+    project = _project()
+    interactive = sys.stdin.isatty() and sys.stdout.isatty()
+    questioner = _terminal_questioner if interactive else default_questioner
+    plan = project.plan_dev(renames=_renames(rename, no_rename), questioner=questioner)
+    if plan.empty:
+        click.echo("No model changes: no migration file written.")
+        return
+    click.echo("Changes:")
+    for line in output.plan_lines(plan):
+        click.echo(line)
+    result = project.migrate_dev(name, create_only=create_only, plan=plan)
+    assert result.path is not None
+    click.echo(output.ok(f"wrote {result.path}"))
+    if result.deploy is not None:
+        _deploy_lines(result.deploy)
+
+
+def _deploy_lines(result: Any) -> None:
+    for name in result.recorded:
+        click.echo(f"recorded {name} as applied (the database already had its changes)")
+    for name in result.applied:
+        click.echo(output.ok(f"applied {name}"))
+
+
+@migrate.command("deploy", help="Apply pending migration files in order, each in a transaction.")
+@click.option("--dry-run", is_flag=True, help="Print the SQL of pending files; change nothing.")
+@click.option("--force", is_flag=True, help="Allow destructive changes in production.")
+@with_appcontext
+@handle_errors
+def migrate_deploy(dry_run: bool, force: bool) -> None:
+    project = _project()
+    if dry_run:
+        result = project.deploy(dry_run=True, force=force)
+        if not result.pending:
+            click.echo("No pending migrations.")
+            return
+        for f in result.pending:
+            click.echo(output.dim(f"-- {f.path.name}"))
+            for statement in f.up_statements():
+                click.echo(statement)
+            click.echo()
+        click.echo(f"(dry run: {len(result.pending)} pending file(s), nothing was changed)")
+        return
+    total = len([f for f in project.files()])
+    result = project.deploy(
+        force=force, progress=lambda name: click.echo(output.dim(f"applying {name} ..."))
+    )
+    if not result.applied and not result.recorded:
+        click.echo(f"No pending migrations ({total} file(s), all applied).")
+        return
+    _deploy_lines(result)
+
+
+@migrate.command("sign", help="Re-sign an edited migration file that is not applied yet.")
+@click.argument("name")
+@with_appcontext
+@handle_errors
+def migrate_sign(name: str) -> None:
+    project = _project()
+    changed = project.sign(name)
+    click.echo(output.ok(f"re-signed {name}") if changed else f"{name} was already signed")
+
+
+@vertz_db.command(help="Applied and pending migrations, model changes not in a file, drift.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--exit-code", is_flag=True, help="Exit 2 when anything is pending or drifted.")
+@with_appcontext
+@handle_errors
+def status(as_json: bool, exit_code: bool) -> None:
+    project = _project()
+    st = project.status()
+    if as_json:
+        click.echo(json.dumps(st.as_dict(), indent=2, sort_keys=True))
+    else:
+        _status_text(st)
+    if exit_code and st.needs_attention:
+        sys.exit(EXIT_PENDING)
+
+
+def _status_text(st: Any) -> None:
+    click.echo(f"Database: {st.database}")
+    click.echo(f"Applied: {len(st.applied)}")
+    for row in st.applied:
+        note = f"  ({row['note']})" if row.get("note") else ""
+        click.echo(f"  {row['name']}  {row['applied_at']}{note}")
+    if st.pending:
+        click.echo(output.warn(f"Pending: {len(st.pending)}"))
+        for p in st.pending:
+            click.echo(f"  {p['name']} ({p['statements']} statement(s))")
+            for note in p["destructive"]:
+                click.echo(output.error(f"    ! destructive: {note}"))
+            for line in p["sql"].splitlines()[:12]:
+                click.echo(output.dim(f"    | {line}"))
+    else:
+        click.echo("Pending: none")
+    if st.model_changes:
+        click.echo(output.warn(f"Model changes not in a migration file: {len(st.model_changes)}"))
+        for c in st.model_changes:
+            click.echo(f"  - {c['description']}")
+        click.echo("  Run `flask vertz-db migrate dev --name <what_changed>` to capture them.")
+    else:
+        click.echo("Model changes not in a file: none")
+    for d in st.checksum_drift:
+        click.echo(output.error(f"Checksum: {d['name']}: {d['problem']}"))
+    for o in st.out_of_order:
+        click.echo(output.warn(f"Out of order: {o['name']} is numbered below the last applied file"))
+    for m in st.missing_files:
+        click.echo(output.warn(f"Applied but no file: {m}"))
+
+
+@vertz_db.command(help="Run the @rollback section of the last applied migration(s).")
+@click.option("--steps", default=1, show_default=True, type=int, help="How many to roll back.")
+@click.option("--dry-run", is_flag=True, help="Print the rollback SQL; change nothing.")
+@with_appcontext
+@handle_errors
+def rollback(steps: int, dry_run: bool) -> None:
+    project = _project()
+    result = project.rollback(steps, dry_run=dry_run)
+    if dry_run:
+        for name, statements in result.statements.items():
+            click.echo(output.dim(f"-- rollback of {name}"))
+            for statement in statements:
+                click.echo(statement)
+        click.echo("(dry run: nothing was changed)")
+        return
+    for name in result.rolled_back:
+        click.echo(output.ok(f"rolled back {name}"))
+
+
+@vertz_db.command(help="For CI: exit 2 if models have changes no file captures or a file is unsigned.")
+@with_appcontext
+@handle_errors
+def check() -> None:
+    project = _project()
+    result = project.check()
+    if result.ok:
+        click.echo(output.ok("OK: the migration files capture the models."))
+        return
+    for change in result.model_changes:
+        click.echo(output.change_line(change))
+    if result.model_changes:
+        click.echo(
+            f"{len(result.model_changes)} model change(s) are not in a migration file; "
+            "run `flask vertz-db migrate dev --name <what_changed>`."
+        )
+    for name in result.unsigned:
+        click.echo(
+            output.error(f"{name}: body does not match its checksum; ")
+            + f"re-sign with `flask vertz-db migrate sign {name}` if the edit is intended."
+        )
+    sys.exit(EXIT_PENDING)

@@ -1,0 +1,112 @@
+"""The ``Vertz`` Flask extension."""
+
+from __future__ import annotations
+
+import sys
+import weakref
+from typing import Any
+
+import click
+from flask import Flask, current_app
+from flask_sqlalchemy import SQLAlchemy
+
+from vertz_engine import Project
+from vertz_engine.errors import VertzError
+from vertz_engine.project import ApplyResult
+
+from . import config, output
+
+CLI_NAME = "vertz-db"
+
+
+class Vertz:
+    """Schema migrations driven by the app's Flask-SQLAlchemy models.
+
+    ``Vertz(app, db)`` or ``vertz = Vertz()`` then ``vertz.init_app(app, db)``. In
+    development, ``init_app`` brings the database to the models (import the models first).
+    """
+
+    def __init__(self, app: Flask | None = None, db: SQLAlchemy | None = None) -> None:
+        self.db = db
+        self._dbs: weakref.WeakKeyDictionary[Flask, SQLAlchemy] = weakref.WeakKeyDictionary()
+        if app is not None:
+            self.init_app(app, db)
+
+    def init_app(self, app: Flask, db: SQLAlchemy | None = None, *, auto_apply: bool | None = None) -> None:
+        """Register on ``app``: config defaults, the ``flask vertz-db`` commands, and (in
+        development, unless ``VERTZ_AUTO_APPLY`` is false) the boot auto-apply."""
+        if "vertz" in app.extensions:
+            raise RuntimeError(
+                "A 'Vertz' instance has already been registered on this Flask app."
+                " Import and use that instance instead."
+            )
+        db = db or self.db
+        if db is None:
+            raise RuntimeError(
+                "Vertz needs the app's Flask-SQLAlchemy instance: Vertz(app, db) or"
+                " vertz.init_app(app, db)."
+            )
+        if "sqlalchemy" not in app.extensions:
+            raise RuntimeError("Call db.init_app(app) before vertz.init_app(app, db).")
+        for key, value in config.DEFAULTS.items():
+            app.config.setdefault(key, value)
+        if auto_apply is not None:
+            app.config["VERTZ_AUTO_APPLY"] = auto_apply
+        settings = config.settings(app)  # validates the keys now, not on first use
+        self._dbs[app] = db
+        app.extensions["vertz"] = self
+        from .cli import vertz_db
+
+        app.cli.add_command(vertz_db, name=CLI_NAME)
+        if settings.auto_apply and not _loading_for_vertz_cli():
+            self._boot(app)
+
+    def project(self, app: Flask | None = None) -> Project:
+        """The engine :class:`~vertz_engine.Project` for ``app`` (default: ``current_app``)."""
+        app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+        db = self._dbs.get(app)
+        if db is None:
+            raise RuntimeError("This app was not set up with vertz.init_app(app, db).")
+        s = config.settings(app)
+        with app.app_context():
+            engine = db.engine
+        return Project(
+            engine=engine,
+            metadata=db.metadata,
+            migrations_dir=s.migrations_dir,
+            local_snapshot_path=s.snapshot_path,
+            environment=s.environment,
+            lock_timeout=s.lock_timeout,
+            root=s.root,
+        )
+
+    def apply_models(self, app: Flask | None = None, **kwargs: Any) -> ApplyResult:
+        """Bring the database to the models now (what boot does in development)."""
+        return self.project(app).apply_models(**kwargs)
+
+    def _boot(self, app: Flask) -> None:
+        project = self.project(app)
+        if not project.metadata.tables:
+            click.echo(
+                output.warn(
+                    "flask-vertz: no models are registered yet, so boot changed nothing. "
+                    "Import your models before vertz.init_app(app, db)."
+                ),
+                err=True,
+            )
+            return
+        try:
+            result = project.apply_models()
+        except VertzError as exc:
+            click.echo(output.error(f"flask-vertz: boot auto-apply failed: {exc}"), err=True)
+            raise
+        for line in output.apply_lines(result, prefix="flask-vertz: "):
+            click.echo(line, err=True)
+
+
+def _loading_for_vertz_cli() -> bool:
+    """True while the ``flask`` command loads the app to run ``flask vertz-db ...``: those
+    commands do exactly what they say, never the boot auto-apply first."""
+    if click.get_current_context(silent=True) is None:
+        return False
+    return CLI_NAME in sys.argv[1:]

@@ -1,0 +1,137 @@
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask_sqlalchemy import SQLAlchemy
+
+from flask_vertz import Vertz
+
+ModelsFn = Callable[[SQLAlchemy], None]
+
+
+def _sqlite_fk_on(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
+
+
+class AppFactory:
+    """Builds a fresh Flask app (a "restart") with the given models, in ``root``."""
+
+    def __init__(self, root: Path, url: str) -> None:
+        self.root = root
+        self.url = url
+        self.apps: list[tuple[Flask, SQLAlchemy]] = []
+
+    def __call__(self, models: ModelsFn, **config: Any) -> Flask:
+        db = SQLAlchemy()
+        models(db)
+        app = Flask("testapp", root_path=str(self.root))
+        app.config.update(SQLALCHEMY_DATABASE_URI=self.url, **config)
+        db.init_app(app)
+        self.apps.append((app, db))
+        if self.url.startswith("sqlite"):
+            # as careful apps do: enforce foreign keys (and so ON DELETE CASCADE)
+            with app.app_context():
+                sa.event.listen(db.engine, "connect", _sqlite_fk_on)
+        Vertz().init_app(app, db)
+        return app
+
+    def engine(self, app: Flask) -> sa.Engine:
+        db = next(d for a, d in self.apps if a is app)
+        with app.app_context():
+            return db.engine
+
+    def close(self) -> None:
+        for app, db in self.apps:
+            with app.app_context():
+                for engine in db.engines.values():
+                    engine.dispose()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'app.db'}"
+
+
+def _server_db(base: str | None, kind: str) -> Iterator[str]:
+    if not base:
+        pytest.skip(f"set VERTZ_TEST_{kind.upper()}_URL to run {kind} tests")
+    name = f"vertz_t_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE DATABASE {name}")
+    url = sa.make_url(base).set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            if kind == "postgres":
+                conn.exec_driver_sql(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    f"WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+                )
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name}")
+        admin.dispose()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    yield from _server_db(os.environ.get("VERTZ_TEST_POSTGRES_URL"), "postgres")
+
+
+@pytest.fixture
+def mysql_url() -> Iterator[str]:
+    yield from _server_db(os.environ.get("VERTZ_TEST_MYSQL_URL"), "mysql")
+
+
+@pytest.fixture(params=["sqlite", "postgres", "mysql"])
+def any_url(request: pytest.FixtureRequest) -> str:
+    return str(request.getfixturevalue(f"{request.param}_url"))
+
+
+@pytest.fixture
+def make_app(tmp_path: Path, sqlite_url: str) -> Iterator[AppFactory]:
+    factory = AppFactory(tmp_path, sqlite_url)
+    yield factory
+    factory.close()
+
+
+@pytest.fixture
+def make_app_on(tmp_path: Path) -> Iterator[Callable[[str], AppFactory]]:
+    factories: list[AppFactory] = []
+
+    def build(url: str) -> AppFactory:
+        factory = AppFactory(tmp_path, url)
+        factories.append(factory)
+        return factory
+
+    yield build
+    for f in factories:
+        f.close()
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Iterator[Flask]:
+    """The example app on a fresh SQLite file (pytest-flask's ``client`` uses this)."""
+    from example_app import create_app
+
+    application = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'todo.db'}",
+            "VERTZ_SNAPSHOT_PATH": str(tmp_path / ".vertz" / "schema-snapshot.json"),
+            "TESTING": True,
+        }
+    )
+    yield application
+    from example_app.models import db
+
+    with application.app_context():
+        db.engine.dispose()

@@ -1,0 +1,70 @@
+"""The schema oracle: a database's schema as reflection sees it, in a comparable form."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+
+def _norm_default(value: Any) -> Any:
+    if value is None:
+        return None
+    text = str(value).strip()
+    while text.startswith("(") and text.endswith(")"):
+        text = text[1:-1].strip()
+    return re.sub(r"::[a-z ]+$", "", text).strip("'")
+
+
+def reflect(engine: Engine) -> dict[str, Any]:
+    """Tables (not flask-vertz's own) with columns, keys, indexes and constraints."""
+    insp = sa.inspect(engine)
+    out: dict[str, Any] = {}
+    for table in sorted(insp.get_table_names()):
+        if table.startswith("_vertz"):
+            continue
+        columns = {}
+        for col in insp.get_columns(table):
+            columns[col["name"]] = {
+                "type": str(col["type"].compile(dialect=engine.dialect)),
+                "nullable": bool(col["nullable"]),
+                "default": _norm_default(col.get("default")),
+            }
+        pk = insp.get_pk_constraint(table)
+        fks = sorted(
+            (
+                tuple(fk["constrained_columns"]),
+                fk["referred_table"],
+                tuple(fk["referred_columns"]),
+                (fk.get("options") or {}).get("ondelete"),
+                (fk.get("options") or {}).get("onupdate"),
+            )
+            for fk in insp.get_foreign_keys(table)
+        )
+        indexes = sorted(
+            (str(ix["name"]), tuple(str(c) for c in ix["column_names"]), bool(ix["unique"]))
+            for ix in insp.get_indexes(table)
+        )
+        uniques = sorted(tuple(u["column_names"]) for u in insp.get_unique_constraints(table))
+        try:
+            checks = sorted(re.sub(r"\s+", " ", c["sqltext"]).strip() for c in insp.get_check_constraints(table))
+        except NotImplementedError:
+            checks = []
+        out[table] = {
+            "columns": columns,
+            "column_order": list(columns) if engine.dialect.name == "sqlite" else None,
+            "primary_key": list(pk["constrained_columns"]),
+            "foreign_keys": fks,
+            "indexes": indexes,
+            "unique": uniques,
+            "checks": checks,
+        }
+    return out
+
+
+def create_all_schema(metadata: sa.MetaData, engine: Engine) -> dict[str, Any]:
+    """What ``metadata.create_all()`` builds on ``engine`` (which must be empty)."""
+    metadata.create_all(engine)
+    return reflect(engine)

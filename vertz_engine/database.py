@@ -1,0 +1,150 @@
+"""Connections, transactions and the migration lock, per dialect.
+
+Every unit of work runs on an AUTOCOMMIT connection with an explicit ``BEGIN``: Python's
+sqlite3 driver would otherwise run DDL outside any transaction. On SQLite the transaction
+is ``BEGIN IMMEDIATE`` (the lock), with ``PRAGMA foreign_keys=OFF`` set before it, since
+the pragma does nothing inside a transaction and a table rebuild must not cascade;
+``PRAGMA foreign_key_check`` runs before ``COMMIT``. On PostgreSQL the lock is a session
+advisory lock, on MySQL/MariaDB ``GET_LOCK``; both are taken before the transaction, held
+across it, and released even when the work fails.
+"""
+
+from __future__ import annotations
+
+import time
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from .errors import DatabaseUnreachable, LockTimeout, VertzError
+
+LOCK_NAME = "flask_vertz_migrations"
+PG_LOCK_KEY = zlib.crc32(LOCK_NAME.encode())  # a stable 32-bit key
+
+
+def safe_url(engine: Engine) -> str:
+    """The engine's URL with the password masked."""
+    return engine.url.render_as_string(hide_password=True)
+
+
+@contextmanager
+def connect(engine: Engine) -> Iterator[Connection]:
+    """An autocommit connection; an unreachable database is one clear error."""
+    try:
+        conn = engine.connect()
+    except sa.exc.DBAPIError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise DatabaseUnreachable(
+            f"cannot connect to the database at {safe_url(engine)}: {reason}"
+        ) from None
+    try:
+        conn = conn.execution_options(isolation_level="AUTOCOMMIT", no_parameters=True)
+        yield conn
+    finally:
+        conn.close()
+
+
+def _sqlite_pragma(conn: Connection, name: str) -> int:
+    return int(conn.exec_driver_sql(f"PRAGMA {name}").scalar() or 0)
+
+
+@contextmanager
+def transaction(conn: Connection, *, lock_timeout: float) -> Iterator[Connection]:
+    """One transaction, owned by us (explicit BEGIN/COMMIT)."""
+    name = conn.dialect.name
+    if name == "sqlite":
+        fk_before = _sqlite_pragma(conn, "foreign_keys")
+        busy_before = _sqlite_pragma(conn, "busy_timeout")
+        conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        conn.exec_driver_sql(f"PRAGMA busy_timeout={int(lock_timeout * 1000)}")
+        try:
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            except sa.exc.OperationalError as exc:
+                if "locked" in str(exc.orig).lower() or "busy" in str(exc.orig).lower():
+                    raise LockTimeout(
+                        f"the database is locked by another process and stayed locked for "
+                        f"{lock_timeout:g}s (VERTZ_LOCK_TIMEOUT)"
+                    ) from None
+                raise
+            try:
+                yield conn
+                problems = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
+                if problems:
+                    table, rowid, parent = problems[0][0], problems[0][1], problems[0][2]
+                    raise VertzError(
+                        f"foreign key check failed: {len(problems)} row(s) point nowhere "
+                        f"(first: {table} rowid {rowid} -> {parent}); nothing was changed"
+                    )
+            except BaseException:
+                conn.exec_driver_sql("ROLLBACK")
+                raise
+            conn.exec_driver_sql("COMMIT")
+        finally:
+            conn.exec_driver_sql(f"PRAGMA foreign_keys={fk_before}")
+            conn.exec_driver_sql(f"PRAGMA busy_timeout={busy_before}")
+        return
+    conn.exec_driver_sql("BEGIN")
+    try:
+        yield conn
+    except BaseException:
+        conn.exec_driver_sql("ROLLBACK")
+        raise
+    conn.exec_driver_sql("COMMIT")
+
+
+@contextmanager
+def lock(conn: Connection, *, timeout: float) -> Iterator[None]:
+    """The migration lock for the whole session (SQLite: each transaction locks instead)."""
+    name = conn.dialect.name
+    if name == "postgresql":
+        deadline = time.monotonic() + timeout
+        delay = 0.02
+        while not conn.exec_driver_sql(f"SELECT pg_try_advisory_lock({PG_LOCK_KEY})").scalar():
+            if time.monotonic() >= deadline:
+                raise LockTimeout(
+                    f"could not take the migration lock within {timeout:g}s "
+                    f"(VERTZ_LOCK_TIMEOUT); {_pg_holder(conn)}"
+                )
+            time.sleep(delay)
+            delay = min(delay * 2, 0.25)
+        try:
+            yield
+        finally:
+            conn.exec_driver_sql(f"SELECT pg_advisory_unlock({PG_LOCK_KEY})")
+    elif name in ("mysql", "mariadb"):
+        key = _mysql_lock_name(conn)
+        got = conn.exec_driver_sql(f"SELECT GET_LOCK('{key}', {max(int(timeout), 0)})").scalar()
+        if got != 1:
+            holder = conn.exec_driver_sql(f"SELECT IS_USED_LOCK('{key}')").scalar()
+            raise LockTimeout(
+                f"could not take the migration lock within {timeout:g}s (VERTZ_LOCK_TIMEOUT); "
+                f"it is held by MySQL connection {holder}"
+            )
+        try:
+            yield
+        finally:
+            conn.exec_driver_sql(f"SELECT RELEASE_LOCK('{key}')")
+    else:
+        yield
+
+
+def _mysql_lock_name(conn: Connection) -> str:
+    db = conn.exec_driver_sql("SELECT DATABASE()").scalar() or ""
+    safe = "".join(ch for ch in str(db) if ch.isalnum() or ch == "_")
+    return f"vertz_{safe}"[:64]
+
+
+def _pg_holder(conn: Connection) -> str:
+    row = conn.exec_driver_sql(
+        "SELECT a.pid, a.application_name, a.client_addr, a.backend_start "
+        "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+        f"WHERE l.locktype = 'advisory' AND l.granted AND l.objid = {PG_LOCK_KEY} LIMIT 1"
+    ).first()
+    if row is None:
+        return "the holder could not be found"
+    app = f" ({row.application_name})" if row.application_name else ""
+    return f"it is held by PostgreSQL backend pid {row.pid}{app} from {row.client_addr or 'a local socket'} since {row.backend_start}"

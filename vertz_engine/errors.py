@@ -1,0 +1,64 @@
+"""Typed errors. The engine raises these; only a front end (the Flask CLI) turns them into
+messages and exit codes."""
+
+from __future__ import annotations
+
+
+class VertzError(Exception):
+    """Base class: a problem the user can act on. ``str(err)`` is the message to show."""
+
+
+class SnapshotError(VertzError):
+    """A snapshot file cannot be read (corrupt, wrong format)."""
+
+
+class MigrationFileError(VertzError):
+    """A migration file is malformed, or its body does not match its checksum."""
+
+
+class ChecksumMismatch(MigrationFileError):
+    """A migration file was edited after it was signed."""
+
+    def __init__(self, message: str, *, name: str) -> None:
+        super().__init__(message)
+        self.name = name
+
+
+class InvalidName(VertzError):
+    """A migration name that cannot be used."""
+
+
+class MigrationFailed(VertzError):
+    """A statement of a migration failed; the migration's transaction was rolled back."""
+
+    def __init__(
+        self, message: str, *, name: str, statement: str | None = None, index: int | None = None
+    ) -> None:
+        super().__init__(message)
+        self.name = name
+        self.statement = statement
+        self.index = index
+
+
+class LockTimeout(VertzError):
+    """The migration lock could not be taken in time."""
+
+
+class ProductionGuard(VertzError):
+    """An operation that is refused in production."""
+
+
+class DestructiveChanges(VertzError):
+    """Pending migrations contain destructive changes and ``force`` was not given."""
+
+    def __init__(self, message: str, *, changes: list[str]) -> None:
+        super().__init__(message)
+        self.changes = changes
+
+
+class NothingToRollback(VertzError):
+    """``rollback`` was asked for more migrations than are applied."""
+
+
+class DatabaseUnreachable(VertzError):
+    """The database cannot be reached."""

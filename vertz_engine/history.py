@@ -1,0 +1,166 @@
+"""The tables flask-vertz keeps in the database it migrates.
+
+``_vertz_migrations``: one row per applied (or failed) migration file.
+``_vertz_state``: one row describing the schema the database has, as flask-vertz left it:
+its fingerprint and, where known, its snapshot. A database without the row (a fresh one,
+or one changed behind flask-vertz's back) is compared with the models by reflection.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
+from sqlalchemy.engine import Connection
+
+from . import snapshot as snap_mod
+from .snapshot import Snapshot
+
+HISTORY_TABLE = "_vertz_migrations"
+STATE_TABLE = "_vertz_state"
+APPLIED, FAILED = "applied", "failed"
+
+_md = sa.MetaData()
+history = sa.Table(
+    HISTORY_TABLE,
+    _md,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(255), nullable=False, unique=True),
+    sa.Column("checksum", sa.String(80), nullable=False),
+    sa.Column("applied_at", sa.String(32), nullable=False),
+    sa.Column("execution_ms", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("status", sa.String(16), nullable=False, server_default=APPLIED),
+    sa.Column("statements_done", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("note", sa.Text().with_variant(mysql.LONGTEXT(), "mysql", "mariadb")),
+)
+state = sa.Table(
+    STATE_TABLE,
+    _md,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("fingerprint", sa.String(80), nullable=False),
+    sa.Column("snapshot", sa.Text().with_variant(mysql.LONGTEXT(), "mysql", "mariadb")),
+    sa.Column("updated_at", sa.String(32), nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    id: int
+    name: str
+    checksum: str
+    applied_at: str
+    execution_ms: int
+    status: str
+    statements_done: int
+    note: str | None
+
+
+@dataclass(frozen=True)
+class State:
+    fingerprint: str
+    snapshot: Snapshot | None
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def ensure_tables(conn: Connection) -> None:
+    """Create the bookkeeping tables if they are missing."""
+    _md.create_all(conn, checkfirst=True)
+
+
+def _missing_table(exc: sa.exc.DBAPIError) -> bool:
+    text = str(exc.orig).lower()
+    return any(
+        s in text
+        for s in ("no such table", "does not exist", "doesn't exist", "undefined table", "1146")
+    )
+
+
+def read_history(conn: Connection) -> list[HistoryRow] | None:
+    """All rows in id order; None if the table does not exist."""
+    try:
+        rows = conn.execute(sa.select(history).order_by(history.c.id)).all()
+    except sa.exc.DBAPIError as exc:
+        if _missing_table(exc):
+            return None
+        raise
+    return [HistoryRow(**r._mapping) for r in rows]
+
+
+def read_fingerprint(conn: Connection) -> str | None:
+    """The fingerprint of the schema the database has, as flask-vertz recorded it."""
+    try:
+        return conn.execute(sa.select(state.c.fingerprint).where(state.c.id == 1)).scalar()
+    except sa.exc.DBAPIError as exc:
+        if _missing_table(exc):
+            return None
+        raise
+
+
+def read_state(conn: Connection) -> State | None:
+    try:
+        row = conn.execute(
+            sa.select(state.c.fingerprint, state.c.snapshot).where(state.c.id == 1)
+        ).first()
+    except sa.exc.DBAPIError as exc:
+        if _missing_table(exc):
+            return None
+        raise
+    if row is None:
+        return None
+    snap = None
+    if row.snapshot:
+        try:
+            snap = snap_mod.validate(json.loads(row.snapshot), f"table {STATE_TABLE}")
+        except (ValueError, snap_mod.SnapshotError):
+            snap = None
+        if snap is not None and snap_mod.fingerprint(snap) != row.fingerprint:
+            snap = None
+    return State(row.fingerprint, snap)
+
+
+def write_state(conn: Connection, fingerprint: str | None, snap: Snapshot | None = None) -> None:
+    """Record the schema the database now has (None: unknown, compare by reflection)."""
+    conn.execute(sa.delete(state).where(state.c.id == 1))
+    if fingerprint is None:
+        return
+    conn.execute(
+        sa.insert(state).values(
+            id=1,
+            fingerprint=fingerprint,
+            snapshot=json.dumps(snap, sort_keys=True, separators=(",", ":")) if snap else None,
+            updated_at=now(),
+        )
+    )
+
+
+def record(conn: Connection, name: str, checksum: str, *, execution_ms: int, status: str = APPLIED,
+           statements_done: int = 0, note: str | None = None) -> None:
+    conn.execute(sa.delete(history).where(history.c.name == name))
+    conn.execute(
+        sa.insert(history).values(
+            name=name,
+            checksum=checksum,
+            applied_at=now(),
+            execution_ms=execution_ms,
+            status=status,
+            statements_done=statements_done,
+            note=note,
+        )
+    )
+
+
+def forget(conn: Connection, name: str) -> None:
+    conn.execute(sa.delete(history).where(history.c.name == name))
+
+
+def user_tables(conn: Connection) -> list[str]:
+    """Tables in the database that are not flask-vertz's own."""
+    names: list[Any] = sa.inspect(conn).get_table_names()
+    return [n for n in names if not n.startswith(snap_mod.RESERVED_PREFIX)]

@@ -1,0 +1,85 @@
+"""The live database compared with the models, through Alembic's autogenerate comparator.
+
+Used where no snapshot describes the database: adopting an existing database on boot or
+``push``, and drift reports.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata, produce_migrations
+from alembic.operations import Operations, ops
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy.engine import Connection
+
+from .diff import DESTRUCTIVE, SAFE, Change
+from .snapshot import RESERVED_PREFIX
+
+
+def _context(conn: Connection, metadata: sa.MetaData) -> MigrationContext:
+    known = set(metadata.tables)
+
+    def include_name(name: str | None, type_: str, parent: Any) -> bool:
+        # Only the models' tables: a table the models do not know is never dropped here.
+        return name in known if type_ == "table" else True
+
+    return MigrationContext.configure(
+        connection=conn,
+        opts={"compare_type": True, "include_name": include_name, "target_metadata": metadata},
+    )
+
+
+def drift(conn: Connection, metadata: sa.MetaData) -> list[str]:
+    """Differences between the live database and ``metadata``, one line each."""
+    ctx = _context(conn, metadata)
+    return [_describe(d) for d in compare_metadata(ctx, metadata)]
+
+
+def _describe(diff: Any) -> str:
+    if isinstance(diff, list):
+        return "; ".join(_describe(d) for d in diff)
+    kind = diff[0]
+    rest = ", ".join(str(getattr(x, "name", x)) for x in diff[1:] if x not in (None, {}))
+    return f"{kind.replace('_', ' ')}: {rest}"
+
+
+def adopt(conn: Connection, metadata: sa.MetaData, *, dry_run: bool = False) -> tuple[list[Change], list[str]]:
+    """Bring a database no snapshot describes to ``metadata``: tables the models do not
+    know are left alone and listed."""
+    ctx = _context(conn, metadata)
+    script = produce_migrations(ctx, metadata)
+    existing = set(sa.inspect(conn).get_table_names())
+    skipped = sorted(
+        t for t in existing - set(metadata.tables) if not t.startswith(RESERVED_PREFIX)
+    )
+    operations = Operations(ctx)
+    changes: list[Change] = []
+    assert script.upgrade_ops is not None
+    for op in script.upgrade_ops.ops:
+        if isinstance(op, ops.ModifyTableOps):
+            for sub in op.ops:
+                changes.append(_change(sub, op.table_name))
+            if dry_run:
+                continue
+            if conn.dialect.name == "sqlite":
+                with operations.batch_alter_table(op.table_name, recreate="auto") as batch:
+                    for sub in op.ops:
+                        batch.invoke(sub)
+            else:
+                for sub in op.ops:
+                    operations.invoke(sub)
+        else:
+            changes.append(_change(op, getattr(op, "table_name", "")))
+            if not dry_run:
+                operations.invoke(op)
+    return changes, skipped
+
+
+def _change(op: ops.MigrateOperation, table: str) -> Change:
+    kind = type(op).__name__.removesuffix("Op")
+    kind = "".join("_" + c.lower() if c.isupper() else c for c in kind).lstrip("_")
+    column = getattr(op, "column_name", None) or getattr(getattr(op, "column", None), "name", None)
+    level = DESTRUCTIVE if kind.startswith("drop_") and kind != "drop_index" else SAFE
+    return Change(op, kind, table, column, level)

@@ -1,0 +1,275 @@
+"""Models -> snapshot -> models.
+
+A snapshot is a canonical, versioned, JSON-serialisable description of a schema as one
+dialect sees it. The same metadata always gives the same JSON (tables, indexes and
+constraints are sorted; columns keep their declared order because DDL depends on it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import lru_cache
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+from sqlalchemy.sql.elements import TextClause
+
+from .errors import SnapshotError
+from .typespec import type_from_spec, type_spec
+
+FORMAT = 1
+RESERVED_PREFIX = "_vertz"
+
+Snapshot = dict[str, Any]
+
+
+@lru_cache(maxsize=16)
+def dialect_for(name: str) -> Dialect:
+    """A dialect instance for rendering, by name (``sqlite``, ``postgresql``, ``mysql``)."""
+    from sqlalchemy.dialects import registry
+
+    try:
+        cls = registry.load(name)
+    except Exception as exc:  # noqa: BLE001 - sqlalchemy raises NoSuchModuleError
+        raise SnapshotError(f"unknown database dialect {name!r}") from exc
+    return cls()  # type: ignore[no-any-return]
+
+
+def empty(dialect: str) -> Snapshot:
+    """The snapshot of a database with no tables."""
+    return {"format": FORMAT, "dialect": dialect, "tables": {}}
+
+
+def fingerprint(snap: Snapshot) -> str:
+    """A stable hash of the schema a snapshot describes."""
+    body = json.dumps(snap["tables"], sort_keys=True, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(f"{snap['dialect']}\n{body}".encode()).hexdigest()
+
+
+def dumps(snap: Snapshot) -> str:
+    """Canonical JSON text (byte-identical for equal snapshots)."""
+    return json.dumps(snap, sort_keys=True, indent=2) + "\n"
+
+
+def _name(value: Any) -> str | None:
+    return str(value) if isinstance(value, str) else None
+
+
+def _sql(clause: Any, dialect: Dialect) -> str:
+    if isinstance(clause, str):
+        return clause
+    return str(clause.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+
+
+def _server_default(column: sa.Column[Any], dialect: Dialect) -> dict[str, Any] | None:
+    sd = column.server_default
+    if sd is None or not isinstance(sd, sa.DefaultClause):
+        return None
+    arg = sd.arg
+    if isinstance(arg, str):
+        return {"literal": arg}
+    if isinstance(arg, TextClause):
+        return {"sql": arg.text}
+    return {"sql": _sql(arg, dialect)}
+
+
+def _python_default(column: sa.Column[Any]) -> Any:
+    default = column.default
+    if default is None or not getattr(default, "is_scalar", False):
+        return None
+    value = default.arg  # type: ignore[union-attr]
+    return value if isinstance(value, (bool, int, float, str)) else None
+
+
+def _column(column: sa.Column[Any], table: sa.Table, dialect: Dialect) -> dict[str, Any]:
+    try:
+        sql_type = column.type.compile(dialect=dialect)
+    except sa.exc.CompileError as exc:
+        raise SnapshotError(
+            f"column {table.name}.{column.name}: type {column.type!r} has no {dialect.name} form"
+        ) from exc
+    data: dict[str, Any] = {
+        "name": column.name,
+        "type": type_spec(column.type, dialect),
+        "sql_type": sql_type,
+        "nullable": bool(column.nullable),
+    }
+    if column.primary_key:
+        data["primary_key"] = True
+    if table.autoincrement_column is column and column.autoincrement is not False:
+        data["autoincrement"] = True
+    sd = _server_default(column, dialect)
+    if sd is not None:
+        data["server_default"] = sd
+    pd = _python_default(column)
+    if pd is not None:
+        data["default"] = pd
+    if column.comment:
+        data["comment"] = column.comment
+    return data
+
+
+def _index(index: sa.Index, dialect: Dialect) -> dict[str, Any]:
+    exprs: list[str] = []
+    for expr in index.expressions:
+        if isinstance(expr, sa.Column):
+            exprs.append(expr.name)
+        else:
+            exprs.append("(" + _sql(expr, dialect) + ")")
+    data: dict[str, Any] = {"name": _name(index.name), "columns": exprs, "unique": bool(index.unique)}
+    where = index.dialect_options.get(dialect.name, {}).get("where") if dialect.name in (
+        "postgresql",
+        "sqlite",
+    ) else None
+    if where is not None:
+        data["where"] = _sql(where, dialect)
+    return data
+
+
+def _fk(fk: sa.ForeignKeyConstraint) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "name": _name(fk.name),
+        "columns": [c.name for c in fk.columns],
+        "referred_table": fk.elements[0].target_fullname.rsplit(".", 1)[0],
+        "referred_columns": [e.target_fullname.rsplit(".", 1)[1] for e in fk.elements],
+    }
+    for key in ("ondelete", "onupdate", "deferrable", "initially"):
+        value = getattr(fk, key)
+        if value is not None:
+            data[key] = value.upper() if isinstance(value, str) else value
+    return data
+
+
+def _table(table: sa.Table, dialect: Dialect) -> dict[str, Any]:
+    pk = table.primary_key
+    uniques = []
+    checks = []
+    for cons in table.constraints:
+        if isinstance(cons, sa.UniqueConstraint):
+            uniques.append({"name": _name(cons.name), "columns": [c.name for c in cons.columns]})
+        elif isinstance(cons, sa.CheckConstraint) and not getattr(cons, "_type_bound", False):
+            checks.append({"name": _name(cons.name), "sqltext": _sql(cons.sqltext, dialect)})
+    data: dict[str, Any] = {
+        "columns": [_column(c, table, dialect) for c in table.columns],
+        "primary_key": {"name": _name(pk.name), "columns": [c.name for c in pk.columns]},
+        "indexes": sorted((_index(i, dialect) for i in table.indexes), key=_sort_key),
+        "unique_constraints": sorted(uniques, key=_sort_key),
+        "foreign_keys": sorted((_fk(f) for f in table.foreign_key_constraints), key=_sort_key),
+        "check_constraints": sorted(checks, key=_sort_key),
+    }
+    if table.comment:
+        data["comment"] = table.comment
+    return data
+
+
+def _sort_key(item: dict[str, Any]) -> str:
+    return json.dumps(item, sort_keys=True)
+
+
+def from_metadata(metadata: sa.MetaData, dialect: Dialect) -> Snapshot:
+    """The snapshot of the schema ``metadata.create_all()`` would build on ``dialect``."""
+    tables = {}
+    for table in metadata.tables.values():
+        if table.name.startswith(RESERVED_PREFIX):
+            continue
+        tables[table.fullname] = _table(table, dialect)
+    return {"format": FORMAT, "dialect": dialect.name, "tables": dict(sorted(tables.items()))}
+
+
+def validate(snap: Any, source: str) -> Snapshot:
+    """Check the outline of a loaded snapshot; raise :class:`SnapshotError` naming ``source``."""
+    if not isinstance(snap, dict) or not isinstance(snap.get("tables"), dict):
+        raise SnapshotError(f"{source} is not a flask-vertz snapshot")
+    if snap.get("format") != FORMAT:
+        raise SnapshotError(
+            f"{source} has snapshot format {snap.get('format')!r}; this version reads format {FORMAT}"
+        )
+    if not isinstance(snap.get("dialect"), str):
+        raise SnapshotError(f"{source} does not say which database dialect it describes")
+    for name, table in snap["tables"].items():
+        if not isinstance(table, dict) or not isinstance(table.get("columns"), list):
+            raise SnapshotError(f"{source}: table {name!r} is malformed")
+    return snap
+
+
+# -- snapshot -> SQLAlchemy objects ---------------------------------------------------------
+
+
+def _server_default_obj(data: dict[str, Any] | None) -> Any:
+    if not data:
+        return None
+    if "literal" in data:
+        return data["literal"]
+    return sa.text(data["sql"])
+
+
+def column_from(data: dict[str, Any]) -> sa.Column[Any]:
+    """A detached :class:`~sqlalchemy.Column` built from a snapshot column."""
+    return sa.Column(
+        data["name"],
+        type_from_spec(data["type"]),
+        primary_key=bool(data.get("primary_key")),
+        nullable=bool(data["nullable"]),
+        autoincrement=True if data.get("autoincrement") else ("auto" if not data.get("primary_key") else False),
+        server_default=_server_default_obj(data.get("server_default")),
+        default=data.get("default"),
+        comment=data.get("comment"),
+    )
+
+
+def add_table(metadata: sa.MetaData, fullname: str, data: dict[str, Any]) -> sa.Table:
+    """Build table ``fullname`` from its snapshot entry into ``metadata``."""
+    schema, _, name = fullname.rpartition(".")
+    pk = data.get("primary_key") or {}
+    items: list[Any] = [column_from(c) for c in data["columns"]]
+    for col in items:
+        col.primary_key = False
+    if pk.get("columns"):
+        items.append(sa.PrimaryKeyConstraint(*pk["columns"], name=pk.get("name")))
+    for uq in data.get("unique_constraints", []):
+        items.append(sa.UniqueConstraint(*uq["columns"], name=uq.get("name")))
+    for fk in data.get("foreign_keys", []):
+        items.append(fk_from(fk))
+    for ck in data.get("check_constraints", []):
+        items.append(sa.CheckConstraint(sa.text(ck["sqltext"]), name=ck.get("name")))
+    table = sa.Table(name, metadata, *items, schema=schema or None, comment=data.get("comment"))
+    for ix in data.get("indexes", []):
+        index_from(table, ix)
+    return table
+
+
+def fk_from(data: dict[str, Any]) -> sa.ForeignKeyConstraint:
+    ref = data["referred_table"]
+    return sa.ForeignKeyConstraint(
+        data["columns"],
+        [f"{ref}.{c}" for c in data["referred_columns"]],
+        name=data.get("name"),
+        ondelete=data.get("ondelete"),
+        onupdate=data.get("onupdate"),
+        deferrable=data.get("deferrable"),
+        initially=data.get("initially"),
+    )
+
+
+def index_from(table: sa.Table, data: dict[str, Any]) -> sa.Index:
+    exprs: list[Any] = []
+    for expr in data["columns"]:
+        if expr.startswith("(") and expr.endswith(")"):
+            exprs.append(sa.text(expr[1:-1]))
+        else:
+            exprs.append(table.c[expr])
+    kwargs: dict[str, Any] = {}
+    if data.get("where"):
+        kwargs["postgresql_where"] = sa.text(data["where"])
+        kwargs["sqlite_where"] = sa.text(data["where"])
+    return sa.Index(data["name"], *exprs, unique=bool(data.get("unique")), _table=table, **kwargs)
+
+
+def to_metadata(snap: Snapshot) -> sa.MetaData:
+    """Rebuild every table of a snapshot into a fresh :class:`~sqlalchemy.MetaData`."""
+    metadata = sa.MetaData()
+    for fullname, data in snap["tables"].items():
+        add_table(metadata, fullname, data)
+    return metadata

@@ -1,0 +1,39 @@
+"""Snapshot files on disk: the migrations snapshot and the local snapshot."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from . import snapshot as snap_mod
+from .errors import SnapshotError
+from .migration_file import write_atomic
+from .snapshot import Snapshot
+
+
+def load(path: Path, *, remedy: str) -> Snapshot | None:
+    """The snapshot in ``path``; None if there is no file. ``remedy`` says how to recover
+    from a corrupt file and is part of the error message."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise SnapshotError(f"cannot read snapshot {path}: {exc}") from exc
+    try:
+        data: Any = json.loads(text)
+    except ValueError as exc:
+        raise SnapshotError(f"snapshot {path} is corrupt ({exc.msg} at line {exc.lineno}). {remedy}") from exc
+    try:
+        return snap_mod.validate(data, f"snapshot {path}")
+    except SnapshotError as exc:
+        raise SnapshotError(f"{exc}. {remedy}") from exc
+
+
+def save(path: Path, snap: Snapshot, **extra: Any) -> None:
+    """Write ``snap`` (plus ``extra`` top-level keys) atomically."""
+    data = dict(snap)
+    data.update(extra)
+    data["fingerprint"] = snap_mod.fingerprint(snap)
+    write_atomic(path, snap_mod.dumps(data))
