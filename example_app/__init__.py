@@ -2,6 +2,9 @@
 
     flask --app example_app run              # development: boot brings the DB to the models
     flask --app example_app vertz-db status
+
+Settings come from ``FLASK_*`` environment variables (``FLASK_SQLALCHEMY_DATABASE_URI``,
+``FLASK_VERTZ_ENV``, ``FLASK_VERTZ_SNAPSHOT_PATH``, ...).
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ from .models import db, vertz
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_path=os.environ.get("TODO_INSTANCE_PATH") or None)
-    app.config["SQLALCHEMY_DATABASE_URI"] = os.environ.get("TODO_DATABASE_URL", "sqlite:///todo.db")
+    app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///todo.db"  # in the instance folder
+    app.config.from_prefixed_env()  # FLASK_SQLALCHEMY_DATABASE_URI, FLASK_VERTZ_ENV, ...
     app.config.update(config or {})
     db.init_app(app)
     vertz.init_app(app, db)  # models are imported (above) before this: boot sees them all

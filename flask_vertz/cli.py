@@ -16,6 +16,7 @@ from flask.cli import with_appcontext
 from vertz_engine import Project
 from vertz_engine.diff import RenameCandidate, default_questioner
 from vertz_engine.errors import VertzError
+from vertz_engine.migration_file import slugify
 from vertz_engine.project import parse_renames
 
 from . import output
@@ -147,6 +148,7 @@ def migrate() -> None:
 @handle_errors
 def migrate_dev(name: str, create_only: bool, rename: tuple[str, ...], no_rename: tuple[str, ...]) -> None:
     project = _project()
+    slugify(name)  # a bad name is refused before anything is computed or asked
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
     questioner = _terminal_questioner if interactive else default_questioner
     plan = project.plan_dev(renames=_renames(rename, no_rename), questioner=questioner)

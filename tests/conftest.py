@@ -61,9 +61,16 @@ def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'app.db'}"
 
 
+def _missing_server(kind: str) -> None:
+    message = f"set VERTZ_TEST_{kind.upper()}_URL to run {kind} tests"
+    if os.environ.get("VERTZ_REQUIRE_SERVERS"):
+        pytest.fail(f"{message} (VERTZ_REQUIRE_SERVERS is set: nothing may skip)")
+    pytest.skip(message)
+
+
 def _server_db(base: str | None, kind: str) -> Iterator[str]:
     if not base:
-        pytest.skip(f"set VERTZ_TEST_{kind.upper()}_URL to run {kind} tests")
+        _missing_server(kind)
     name = f"vertz_t_{uuid.uuid4().hex[:10]}"
     admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -93,8 +100,30 @@ def mysql_url() -> Iterator[str]:
 
 
 @pytest.fixture(params=["sqlite", "postgres", "mysql"])
-def any_url(request: pytest.FixtureRequest) -> str:
-    return str(request.getfixturevalue(f"{request.param}_url"))
+def dialect_kind(request: pytest.FixtureRequest) -> str:
+    kind = str(request.param)
+    if kind != "sqlite" and not os.environ.get(f"VERTZ_TEST_{kind.upper()}_URL"):
+        _missing_server(kind)
+    return kind
+
+
+@pytest.fixture
+def fresh_url(dialect_kind: str, tmp_path: Path) -> Iterator[Callable[[], str]]:
+    """Makes a new empty database of the test's dialect on each call."""
+    cleanups: list[Iterator[str]] = []
+    counter = iter(range(1_000_000))
+
+    def make() -> str:
+        if dialect_kind == "sqlite":
+            return f"sqlite:///{tmp_path / f'db{next(counter)}.db'}"
+        gen = _server_db(os.environ[f"VERTZ_TEST_{dialect_kind.upper()}_URL"], dialect_kind)
+        cleanups.append(gen)
+        return next(gen)
+
+    yield make
+    for gen in cleanups:
+        for _ in gen:
+            pass
 
 
 @pytest.fixture

@@ -385,14 +385,17 @@ def _diff_table(
         for key, item in nb.items():
             if key not in ob or _touches(ob[key], renamed_cols):
                 added_cons.append({"kind": kind, **item})
+                # a foreign key on columns this change adds (all NULL) cannot fail
+                new_only = kind == "foreign_key" and set(item["columns"]) <= set(added)
+                level = SAFE if new_only else BLOCKING
                 last.append(
                     Change(
                         ops.AddConstraintOp.from_constraint(build(item, new_table)),
                         f"add_{kind}",
                         name,
                         item.get("name") or ",".join(item.get("columns", [])),
-                        BLOCKING,
-                        add_reason,
+                        level,
+                        "" if level == SAFE else add_reason,
                     )
                 )
 

@@ -7,6 +7,7 @@ the table as the snapshot describes it, so nothing is reflected.
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 import sqlalchemy as sa
@@ -58,7 +59,7 @@ def _render_group(operations: Operations, group: TableGroup, dialect: Dialect) -
         for change in group.changes:
             operations.invoke(change.op)
         return
-    if all(_sqlite_in_place(c) for c in group.changes):
+    if all(_sqlite_in_place(c, group.before) for c in group.changes):
         for change in group.changes:
             operations.invoke(change.op)
         return
@@ -90,8 +91,10 @@ def _is_rename(op: ops.MigrateOperation) -> bool:
     return isinstance(op, ops.AlterColumnOp) and op.modify_name is not None
 
 
-def _sqlite_in_place(change: Change) -> bool:
+def _sqlite_in_place(change: Change, before: dict[str, Any]) -> bool:
     op = change.op
+    if isinstance(op, ops.DropColumnOp):
+        return _drop_in_place(op.column_name, before)
     if isinstance(op, (ops.CreateIndexOp, ops.DropIndexOp)):
         return True
     if _is_rename(op):
@@ -101,6 +104,18 @@ def _sqlite_in_place(change: Change) -> bool:
             or op.modify_server_default is not False  # type: ignore[attr-defined]
         )
     return isinstance(op, ops.AddColumnOp) and _add_in_place(op.column)
+
+
+def _drop_in_place(column: str, table: dict[str, Any]) -> bool:
+    """SQLite (3.35+) drops a column in place unless something else refers to it."""
+    if sqlite3.sqlite_version_info < (3, 35, 0):
+        return False
+    if column in table["primary_key"]["columns"]:
+        return False
+    for key in ("indexes", "unique_constraints", "foreign_keys"):
+        if any(column in item["columns"] for item in table.get(key, [])):
+            return False
+    return not any(column in ck["sqltext"] for ck in table.get("check_constraints", []))
 
 
 def _add_in_place(col: sa.Column[Any]) -> bool:
