@@ -51,7 +51,11 @@ def main() -> None:
         app = create_app()  # boot: the database already matches the models, nothing to do
         client = app.test_client()
         print("\n# the JSON API")
-        for title, project in (("write docs", "launch"), ("ship it", "launch"), ("water plants", None)):
+        for title, project in (
+            ("write docs", "launch"),
+            ("ship it", "launch"),
+            ("water plants", None),
+        ):
             r = client.post("/todos", json={"title": title, "project": project})
             assert r.status_code == 201, r.get_data(as_text=True)
             print(f"POST /todos {title!r} -> {r.status_code} {r.get_json()}")

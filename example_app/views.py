@@ -18,7 +18,9 @@ def create_todo() -> Any:
     todo = Todo(title=title)
     if data.get("project"):
         name = str(data["project"])
-        todo.project = db.session.scalar(db.select(Project).filter_by(name=name)) or Project(name=name)
+        todo.project = db.session.scalar(db.select(Project).filter_by(name=name)) or Project(
+            name=name
+        )
     db.session.add(todo)
     db.session.commit()
     return jsonify(todo.to_dict()), 201

@@ -31,7 +31,8 @@ def _project() -> Project:
     vertz = current_app.extensions.get("vertz")
     if vertz is None:  # pragma: no cover - the group is only added by init_app
         raise click.ClickException("this app does not use flask-vertz (call vertz.init_app)")
-    return vertz.project(current_app._get_current_object())  # type: ignore[attr-defined]
+    project: Project = vertz.project(current_app._get_current_object())  # type: ignore[attr-defined]
+    return project
 
 
 def _mask(text: str) -> str:
@@ -146,7 +147,9 @@ def migrate() -> None:
 @no_rename_option
 @with_appcontext
 @handle_errors
-def migrate_dev(name: str, create_only: bool, rename: tuple[str, ...], no_rename: tuple[str, ...]) -> None:
+def migrate_dev(
+    name: str, create_only: bool, rename: tuple[str, ...], no_rename: tuple[str, ...]
+) -> None:
     project = _project()
     slugify(name)  # a bad name is refused before anything is computed or asked
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
@@ -253,7 +256,9 @@ def _status_text(st: Any) -> None:
     for d in st.checksum_drift:
         click.echo(output.error(f"Checksum: {d['name']}: {d['problem']}"))
     for o in st.out_of_order:
-        click.echo(output.warn(f"Out of order: {o['name']} is numbered below the last applied file"))
+        click.echo(
+            output.warn(f"Out of order: {o['name']} is numbered below the last applied file")
+        )
     for m in st.missing_files:
         click.echo(output.warn(f"Applied but no file: {m}"))
 
@@ -277,7 +282,9 @@ def rollback(steps: int, dry_run: bool) -> None:
         click.echo(output.ok(f"rolled back {name}"))
 
 
-@vertz_db.command(help="For CI: exit 2 if models have changes no file captures or a file is unsigned.")
+@vertz_db.command(
+    help="For CI: exit 2 if models have changes no file captures or a file is unsigned."
+)
 @with_appcontext
 @handle_errors
 def check() -> None:

@@ -44,7 +44,11 @@ def _flag(value: Any, key: str) -> bool:
 def environment(app: Flask) -> str:
     """``VERTZ_ENV`` from config, then the environment variables ``VERTZ_ENV`` and
     ``NODE_ENV``, else ``development``."""
-    for value in (app.config.get("VERTZ_ENV"), os.environ.get("VERTZ_ENV"), os.environ.get("NODE_ENV")):
+    for value in (
+        app.config.get("VERTZ_ENV"),
+        os.environ.get("VERTZ_ENV"),
+        os.environ.get("NODE_ENV"),
+    ):
         if value:
             return str(value).strip().lower()
     return "development"
@@ -68,8 +72,10 @@ def settings(app: Flask) -> Settings:
     return Settings(
         environment=env,
         auto_apply=auto_apply,
-        migrations_dir=root / Path(cfg.get("VERTZ_MIGRATIONS_DIR") or DEFAULTS["VERTZ_MIGRATIONS_DIR"]),
-        snapshot_path=root / Path(cfg.get("VERTZ_SNAPSHOT_PATH") or DEFAULTS["VERTZ_SNAPSHOT_PATH"]),
+        migrations_dir=root
+        / Path(cfg.get("VERTZ_MIGRATIONS_DIR") or DEFAULTS["VERTZ_MIGRATIONS_DIR"]),
+        snapshot_path=root
+        / Path(cfg.get("VERTZ_SNAPSHOT_PATH") or DEFAULTS["VERTZ_SNAPSHOT_PATH"]),
         lock_timeout=timeout,
         root=root,
     )

@@ -32,7 +32,9 @@ class Vertz:
         if app is not None:
             self.init_app(app, db)
 
-    def init_app(self, app: Flask, db: SQLAlchemy | None = None, *, auto_apply: bool | None = None) -> None:
+    def init_app(
+        self, app: Flask, db: SQLAlchemy | None = None, *, auto_apply: bool | None = None
+    ) -> None:
         """Register on ``app``: config defaults, the ``flask vertz-db`` commands, and (in
         development, unless ``VERTZ_AUTO_APPLY`` is false) the boot auto-apply."""
         if "vertz" in app.extensions:

@@ -3,11 +3,11 @@ strips the styles when output is not a tty)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import click
 
-from vertz_engine.diff import BLOCKING, DESTRUCTIVE, Change, Plan
+from vertz_engine.diff import BLOCKING, DESTRUCTIVE, Change, Plan, RenameCandidate
 from vertz_engine.project import ApplyResult
 
 _LEVEL_COLOUR = {DESTRUCTIVE: "red", BLOCKING: "yellow"}
@@ -36,10 +36,10 @@ def change_line(change: Change) -> str:
     return click.style(text, fg=colour) if colour else text
 
 
-def rename_lines(plan_renames: list[tuple[object, bool]]) -> Iterator[str]:
+def rename_lines(plan_renames: Sequence[tuple[RenameCandidate, bool]]) -> Iterator[str]:
     for cand, accepted in plan_renames:
-        key = getattr(cand, "key")
-        desc = getattr(cand, "describe")()
+        key = cand.key
+        desc = cand.describe()
         if accepted:
             yield (
                 f"  ~ treated as a rename: {desc} (values kept); "
@@ -48,7 +48,7 @@ def rename_lines(plan_renames: list[tuple[object, bool]]) -> Iterator[str]:
         else:
             yield (
                 f"  ~ not treated as a rename: {desc} (drop + add); "
-                f"to rename instead: --rename {key}={getattr(cand, 'new')}"
+                f"to rename instead: --rename {key}={cand.new}"
             )
 
 
@@ -70,6 +70,8 @@ def apply_lines(result: ApplyResult, prefix: str = "") -> Iterator[str]:
         yield change_line(change)
     for c in result.destructive:
         target = f"{c.table}.{c.column}" if c.column else c.table
-        yield warn(f"{prefix}warning: destructive change applied: {c.kind.replace('_', ' ')} {target}")
+        yield warn(
+            f"{prefix}warning: destructive change applied: {c.kind.replace('_', ' ')} {target}"
+        )
     for table in result.skipped:
         yield dim(f"{prefix}left alone: table {table} (not in the models)")

@@ -49,7 +49,9 @@ def reflect(engine: Engine) -> dict[str, Any]:
         )
         uniques = sorted(tuple(u["column_names"]) for u in insp.get_unique_constraints(table))
         try:
-            checks = sorted(re.sub(r"\s+", " ", c["sqltext"]).strip() for c in insp.get_check_constraints(table))
+            checks = sorted(
+                re.sub(r"\s+", " ", c["sqltext"]).strip() for c in insp.get_check_constraints(table)
+            )
         except NotImplementedError:
             checks = []
         out[table] = {

@@ -70,7 +70,9 @@ def test_rebuild_keeps_rows_and_cascade_children(make_app: AppFactory, tmp_path)
         assert conn.execute(sa.text("SELECT name FROM projects")).scalar() == "home"
 
 
-def test_unchanged_restart_runs_one_query_and_writes_nothing(make_app: AppFactory, tmp_path) -> None:
+def test_unchanged_restart_runs_one_query_and_writes_nothing(
+    make_app: AppFactory, tmp_path
+) -> None:
     make_app(models.v1)
     snap_path = tmp_path / ".vertz" / "schema-snapshot.json"
     mtime = snap_path.stat().st_mtime_ns
@@ -134,7 +136,9 @@ def test_not_null_column_on_table_with_rows_is_explained_and_nothing_changes(
 
     from vertz_engine.facts import BlockingChange
 
-    with pytest.raises(BlockingChange, match="owner: NOT NULL without a server default, but todos has 1 row"):
+    with pytest.raises(
+        BlockingChange, match="owner: NOT NULL without a server default, but todos has 1 row"
+    ):
         make_app(v_bad)
     assert reflect(engine) == before
 

@@ -120,7 +120,10 @@ def test_migrate_dev_without_changes_writes_nothing(make_app: AppFactory, tmp_pa
     r = run(app, "migrate", "dev", "--name", "again")
     assert r.exit_code == 0
     assert "No model changes: no migration file written." in r.output
-    assert sorted(p.name for p in (tmp_path / "migrations").iterdir()) == ["0001_init.sql", "_snapshot.json"]
+    assert sorted(p.name for p in (tmp_path / "migrations").iterdir()) == [
+        "0001_init.sql",
+        "_snapshot.json",
+    ]
 
 
 def test_create_only_writes_without_applying(make_app: AppFactory, tmp_path: Path) -> None:
@@ -156,12 +159,16 @@ def test_corrupt_snapshot_is_one_clear_error(make_app: AppFactory, tmp_path: Pat
     snap.write_text('{"format": 1, "tables": ')
     r = run(app, "migrate", "dev", "--name", "x")
     assert r.exit_code == 1
-    assert r.output.startswith(f"Error: snapshot {snap} is corrupt (Expecting value at line 1). Restore it")
+    assert r.output.startswith(
+        f"Error: snapshot {snap} is corrupt (Expecting value at line 1). Restore it"
+    )
     assert "Traceback" not in r.output
     assert snap.read_text() == '{"format": 1, "tables": '
 
 
-def test_edited_file_is_refused_and_sign_fixes_it(make_app: AppFactory, make_app_on, tmp_path: Path) -> None:
+def test_edited_file_is_refused_and_sign_fixes_it(
+    make_app: AppFactory, make_app_on, tmp_path: Path
+) -> None:
     app = dev_app(make_app, models.v1)
     assert run(app, "migrate", "dev", "--name", "init", "--create-only").exit_code == 0
     path = tmp_path / "migrations" / "0001_init.sql"

@@ -8,4 +8,12 @@ from .errors import VertzError
 from .project import Project, parse_renames
 from .snapshot import from_metadata
 
-__all__ = ["Plan", "Project", "RenameCandidate", "VertzError", "diff", "from_metadata", "parse_renames"]
+__all__ = [
+    "Plan",
+    "Project",
+    "RenameCandidate",
+    "VertzError",
+    "diff",
+    "from_metadata",
+    "parse_renames",
+]

@@ -225,7 +225,7 @@ def _is_widening(old: dict[str, Any], new: dict[str, Any]) -> bool:
                 continue
             if oa.get(k) is None or na[k] < oa[k]:
                 return False
-    return oa.get("scale") == na.get("scale")
+    return bool(oa.get("scale") == na.get("scale"))
 
 
 # -- the diff ------------------------------------------------------------------------------
@@ -280,7 +280,9 @@ def diff(
         table = new_md.tables[name]
         steps.append(Change(ops.CreateTableOp.from_table(table), "add_table", name))
         for idx in sorted(table.indexes, key=lambda i: str(i.name)):
-            steps.append(Change(ops.CreateIndexOp.from_index(idx), "add_index", name, str(idx.name)))
+            steps.append(
+                Change(ops.CreateIndexOp.from_index(idx), "add_index", name, str(idx.name))
+            )
 
     common = sorted({table_renames.get(t, t) for t in old_t} & set(new_t))
     reverse_renames = {n: o for o, n in table_renames.items()}
@@ -360,20 +362,43 @@ def _diff_table(
             idx = next(i for i in new_table.indexes if i.name == ix["name"])
             level, reason = (BLOCKING, "fails if duplicates exist") if ix["unique"] else (SAFE, "")
             last.append(
-                Change(ops.CreateIndexOp.from_index(idx), "add_index", name, ix["name"], level, reason)
+                Change(
+                    ops.CreateIndexOp.from_index(idx), "add_index", name, ix["name"], level, reason
+                )
             )
 
     # constraints: unique, check, foreign key
     for kind, old_items, new_items, build, add_reason in (
-        ("unique", old["unique_constraints"], new["unique_constraints"], _unique, "fails if duplicates exist"),
-        ("check", old["check_constraints"], new["check_constraints"], _check, "fails if rows violate it"),
-        ("foreign_key", old["foreign_keys"], new["foreign_keys"], _foreign_key, "fails if rows point nowhere"),
+        (
+            "unique",
+            old["unique_constraints"],
+            new["unique_constraints"],
+            _unique,
+            "fails if duplicates exist",
+        ),
+        (
+            "check",
+            old["check_constraints"],
+            new["check_constraints"],
+            _check,
+            "fails if rows violate it",
+        ),
+        (
+            "foreign_key",
+            old["foreign_keys"],
+            new["foreign_keys"],
+            _foreign_key,
+            "fails if rows point nowhere",
+        ),
     ):
         ob, nb = _by_key(old_items, by_name=False), _by_key(new_items, by_name=False)
         for key, item in ob.items():
             if key not in nb or _touches(item, renamed_cols):
                 dropped_cons.append({"kind": kind, **item})
-                named = {**item, "name": item.get("name") or database_name(dialect, name, kind, item)}
+                named = {
+                    **item,
+                    "name": item.get("name") or database_name(dialect, name, kind, item),
+                }
                 first.append(
                     Change(
                         ops.DropConstraintOp.from_constraint(build(named, old_table)),
@@ -404,7 +429,10 @@ def _diff_table(
         middle.append(
             Change(
                 ops.AlterColumnOp(
-                    name, o, modify_name=n, existing_type=old_table.c[o].type,
+                    name,
+                    o,
+                    modify_name=n,
+                    existing_type=old_table.c[o].type,
                     existing_nullable=oc["nullable"],
                     existing_server_default=snap_mod._server_default_obj(oc.get("server_default")),
                 ),
@@ -425,7 +453,9 @@ def _diff_table(
     for c in dropped:
         middle.append(
             Change(
-                ops.DropColumnOp.from_column_and_tablename(None, name, snap_mod.column_from(old_cols[c])),
+                ops.DropColumnOp.from_column_and_tablename(
+                    None, name, snap_mod.column_from(old_cols[c])
+                ),
                 "drop_column",
                 name,
                 c,
@@ -443,8 +473,31 @@ def _diff_table(
 
     changes = first + middle + last
     if old["primary_key"]["columns"] != new["primary_key"]["columns"]:
-        changes.insert(0, Change(ops.DropConstraintOp(old["primary_key"]["name"] or f"{name}_pkey", name, type_="primary"), "drop_primary_key", name, level=DESTRUCTIVE, reason="primary key changes"))
-        changes.append(Change(ops.CreatePrimaryKeyOp(new["primary_key"]["name"] or f"{name}_pkey", name, new["primary_key"]["columns"]), "add_primary_key", name, level=BLOCKING, reason="fails if duplicates exist"))
+        changes.insert(
+            0,
+            Change(
+                ops.DropConstraintOp(
+                    old["primary_key"]["name"] or f"{name}_pkey", name, type_="primary"
+                ),
+                "drop_primary_key",
+                name,
+                level=DESTRUCTIVE,
+                reason="primary key changes",
+            ),
+        )
+        changes.append(
+            Change(
+                ops.CreatePrimaryKeyOp(
+                    new["primary_key"]["name"] or f"{name}_pkey",
+                    name,
+                    new["primary_key"]["columns"],
+                ),
+                "add_primary_key",
+                name,
+                level=BLOCKING,
+                reason="fails if duplicates exist",
+            )
+        )
     if old.get("comment") != new.get("comment"):
         changes.append(
             Change(
@@ -480,7 +533,13 @@ def _touches(item: dict[str, Any], renamed: set[str]) -> bool:
 
 def _unique(item: dict[str, Any], table: sa.Table) -> sa.UniqueConstraint:
     uq = sa.UniqueConstraint(*item["columns"], name=item.get("name"))
-    sa.Table(table.name, sa.MetaData(), *[c._copy() for c in table.columns if c.name in item["columns"]], uq, schema=table.schema)
+    sa.Table(
+        table.name,
+        sa.MetaData(),
+        *[c._copy() for c in table.columns if c.name in item["columns"]],
+        uq,
+        schema=table.schema,
+    )
     return uq
 
 
@@ -498,7 +557,12 @@ def _foreign_key(item: dict[str, Any], table: sa.Table) -> sa.ForeignKeyConstrai
     ref = item["referred_table"]
     schema, _, rname = ref.rpartition(".")
     if (schema or None, rname) != (table.schema, table.name):
-        sa.Table(rname, md, *[sa.Column(c, sa.Integer) for c in item["referred_columns"]], schema=schema or None)
+        sa.Table(
+            rname,
+            md,
+            *[sa.Column(c, sa.Integer) for c in item["referred_columns"]],
+            schema=schema or None,
+        )
     return fk
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Connection
 
 from . import snapshot as snap_mod
+from .errors import SnapshotError
 from .snapshot import Snapshot
 
 HISTORY_TABLE = "_vertz_migrations"
@@ -118,7 +119,7 @@ def read_state(conn: Connection) -> State | None:
     if row.snapshot:
         try:
             snap = snap_mod.validate(json.loads(row.snapshot), f"table {STATE_TABLE}")
-        except (ValueError, snap_mod.SnapshotError):
+        except (ValueError, SnapshotError):
             snap = None
         if snap is not None and snap_mod.fingerprint(snap) != row.fingerprint:
             snap = None
@@ -140,8 +141,16 @@ def write_state(conn: Connection, fingerprint: str | None, snap: Snapshot | None
     )
 
 
-def record(conn: Connection, name: str, checksum: str, *, execution_ms: int, status: str = APPLIED,
-           statements_done: int = 0, note: str | None = None) -> None:
+def record(
+    conn: Connection,
+    name: str,
+    checksum: str,
+    *,
+    execution_ms: int,
+    status: str = APPLIED,
+    statements_done: int = 0,
+    note: str | None = None,
+) -> None:
     conn.execute(sa.delete(history).where(history.c.name == name))
     conn.execute(
         sa.insert(history).values(

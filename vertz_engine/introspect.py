@@ -45,7 +45,9 @@ def _describe(diff: Any) -> str:
     return f"{kind.replace('_', ' ')}: {rest}"
 
 
-def adopt(conn: Connection, metadata: sa.MetaData, *, dry_run: bool = False) -> tuple[list[Change], list[str]]:
+def adopt(
+    conn: Connection, metadata: sa.MetaData, *, dry_run: bool = False
+) -> tuple[list[Change], list[str]]:
     """Bring a database no snapshot describes to ``metadata``: tables the models do not
     know are left alone and listed."""
     ctx = _context(conn, metadata)

@@ -95,8 +95,15 @@ class MigrationFile:
             )
 
 
-def render(name: str, up: list[str], rollback: list[str], *, created: datetime | None = None,
-           up_notes: list[str] | None = None, rollback_notes: list[str] | None = None) -> str:
+def render(
+    name: str,
+    up: list[str],
+    rollback: list[str],
+    *,
+    created: datetime | None = None,
+    up_notes: list[str] | None = None,
+    rollback_notes: list[str] | None = None,
+) -> str:
     """The text of a new migration file."""
     created = created or datetime.now(timezone.utc)
     up_text = "\n\n".join(_terminated(s) for s in up)
@@ -120,9 +127,7 @@ def _terminated(statement: str) -> str:
 
 
 def _with_header(name: str, created: str, body: str) -> str:
-    return (
-        f"-- Migration: {name}\n-- Created: {created}\n-- Checksum: {checksum(body)}\n\n{body}"
-    )
+    return f"-- Migration: {name}\n-- Created: {created}\n-- Checksum: {checksum(body)}\n\n{body}"
 
 
 def parse(path: Path) -> MigrationFile:

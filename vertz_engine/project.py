@@ -280,7 +280,9 @@ class Project:
                 return ApplyResult("unchanged")
             with database.lock(conn, timeout=self.lock_timeout):
                 with database.transaction(conn, lock_timeout=self.lock_timeout):
-                    result = self._apply_models_locked(conn, target, fp, renames, questioner, dry_run)
+                    result = self._apply_models_locked(
+                        conn, target, fp, renames, questioner, dry_run
+                    )
         if not dry_run:
             self._save_local(target)
         return result
@@ -333,7 +335,11 @@ class Project:
             return None if history.user_tables(conn) else self.empty()
         if st.snapshot is not None:
             return st.snapshot
-        for candidate in (self._load_local_snapshot(), self._load_migrations_snapshot(), self.empty()):
+        for candidate in (
+            self._load_local_snapshot(),
+            self._load_migrations_snapshot(),
+            self.empty(),
+        ):
             if candidate is not None and snap_mod.fingerprint(candidate) == st.fingerprint:
                 return candidate
         return None
@@ -341,7 +347,10 @@ class Project:
     # -- migrate dev ------------------------------------------------------------------------
 
     def plan_dev(
-        self, *, renames: Mapping[str, str] | None = None, questioner: Questioner = default_questioner
+        self,
+        *,
+        renames: Mapping[str, str] | None = None,
+        questioner: Questioner = default_questioner,
     ) -> Plan:
         """The changes the next migration file would hold (models vs migrations snapshot)."""
         base = self._load_migrations_snapshot() or self.empty()
@@ -488,13 +497,20 @@ class Project:
                 if any(r.name == f.name for r in history.read_history(conn) or []):
                     continue  # another process applied it while we waited
                 st = history.read_state(conn)
-                current = st.fingerprint if st else (None if history.user_tables(conn) else empty_fp)
+                current = (
+                    st.fingerprint if st else (None if history.user_tables(conn) else empty_fp)
+                )
                 if not self.production and current is not None:
                     # Development: changes that boot or push already made are recorded, not
                     # run again (the team workflow: pull models and files, boot, deploy).
                     if any(steps.get(g.name) == current for g in pending[i:]):
-                        history.record(conn, f.name, f.actual_checksum, execution_ms=0,
-                                       note="schema already matched; not run")
+                        history.record(
+                            conn,
+                            f.name,
+                            f.actual_checksum,
+                            execution_ms=0,
+                            note="schema already matched; not run",
+                        )
                         result.recorded.append(f.name)
                         continue
                 if progress:
@@ -580,28 +596,54 @@ class Project:
         for r in rows:
             f = by_name.get(r.name)
             if f is not None and r.checksum != f.actual_checksum:
-                drift.append({"name": r.name, "recorded": r.checksum, "actual": f.actual_checksum,
-                              "problem": "edited after it was applied"})
+                drift.append(
+                    {
+                        "name": r.name,
+                        "recorded": r.checksum,
+                        "actual": f.actual_checksum,
+                        "problem": "edited after it was applied",
+                    }
+                )
         for f in pending:
             if not f.signed:
-                drift.append({"name": f.name, "recorded": f.checksum, "actual": f.actual_checksum,
-                              "problem": "body does not match its header checksum",
-                              "fix": migration_file.SIGN_HINT.format(name=f.name)})
+                drift.append(
+                    {
+                        "name": f.name,
+                        "recorded": f.checksum,
+                        "actual": f.actual_checksum,
+                        "problem": "body does not match its header checksum",
+                        "fix": migration_file.SIGN_HINT.format(name=f.name),
+                    }
+                )
         return Status(
             applied=[
-                {"name": r.name, "applied_at": r.applied_at, "checksum": r.checksum,
-                 "status": r.status, "execution_ms": r.execution_ms, "note": r.note}
+                {
+                    "name": r.name,
+                    "applied_at": r.applied_at,
+                    "checksum": r.checksum,
+                    "status": r.status,
+                    "execution_ms": r.execution_ms,
+                    "note": r.note,
+                }
                 for r in rows
             ],
             pending=[
-                {"name": f.name, "path": str(f.path), "statements": len(f.up_statements()),
-                 "destructive": f.destructive_notes(), "sql": f.up.strip()}
+                {
+                    "name": f.name,
+                    "path": str(f.path),
+                    "statements": len(f.up_statements()),
+                    "destructive": f.destructive_notes(),
+                    "sql": f.up.strip(),
+                }
                 for f in pending
             ],
             model_changes=[_change_dict(c) for c in plan.changes()],
             checksum_drift=drift,
-            out_of_order=[{"name": f.name, "number": f.number, "last_applied_number": max_applied}
-                          for f in pending if f.number < max_applied],
+            out_of_order=[
+                {"name": f.name, "number": f.number, "last_applied_number": max_applied}
+                for f in pending
+                if f.number < max_applied
+            ],
             missing_files=[r.name for r in rows if r.name not in by_name],
             database=self.safe_url(),
         )

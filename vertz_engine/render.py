@@ -37,7 +37,12 @@ class _Statements:
 def _context(dialect: Dialect, out: _Statements) -> Operations:
     ctx = MigrationContext.configure(
         dialect=dialect,
-        opts={"as_sql": True, "output_buffer": out, "literal_binds": True, "transactional_ddl": False},
+        opts={
+            "as_sql": True,
+            "output_buffer": out,
+            "literal_binds": True,
+            "transactional_ddl": False,
+        },
     )
     return Operations(ctx)
 
@@ -152,7 +157,12 @@ def _add_referred_stubs(table: sa.Table, data: dict[str, Any]) -> None:
         if ref in md.tables:
             continue
         schema, _, name = ref.rpartition(".")
-        sa.Table(name, md, *[sa.Column(c, sa.Integer) for c in fk["referred_columns"]], schema=schema or None)
+        sa.Table(
+            name,
+            md,
+            *[sa.Column(c, sa.Integer) for c in fk["referred_columns"]],
+            schema=schema or None,
+        )
 
 
 def render_statement_list(statements: list[str]) -> str:

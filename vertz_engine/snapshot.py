@@ -79,7 +79,7 @@ def _python_default(column: sa.Column[Any]) -> Any:
     default = column.default
     if default is None or not getattr(default, "is_scalar", False):
         return None
-    value = default.arg  # type: ignore[union-attr]
+    value = getattr(default, "arg", None)
     return value if isinstance(value, (bool, int, float, str)) else None
 
 
@@ -118,11 +118,14 @@ def _index(index: sa.Index, dialect: Dialect) -> dict[str, Any]:
             exprs.append(expr.name)
         else:
             exprs.append("(" + _sql(expr, dialect) + ")")
-    data: dict[str, Any] = {"name": _name(index.name), "columns": exprs, "unique": bool(index.unique)}
-    where = index.dialect_options.get(dialect.name, {}).get("where") if dialect.name in (
-        "postgresql",
-        "sqlite",
-    ) else None
+    data: dict[str, Any] = {
+        "name": _name(index.name),
+        "columns": exprs,
+        "unique": bool(index.unique),
+    }
+    where = None
+    if dialect.name in ("postgresql", "sqlite"):
+        where = index.dialect_options[dialect.name].get("where")
     if where is not None:
         data["where"] = _sql(where, dialect)
     return data
@@ -212,7 +215,9 @@ def column_from(data: dict[str, Any]) -> sa.Column[Any]:
         type_from_spec(data["type"]),
         primary_key=bool(data.get("primary_key")),
         nullable=bool(data["nullable"]),
-        autoincrement=True if data.get("autoincrement") else ("auto" if not data.get("primary_key") else False),
+        autoincrement=True
+        if data.get("autoincrement")
+        else ("auto" if not data.get("primary_key") else False),
         server_default=_server_default_obj(data.get("server_default")),
         default=data.get("default"),
         comment=data.get("comment"),

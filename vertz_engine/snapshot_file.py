@@ -23,8 +23,10 @@ def load(path: Path, *, remedy: str) -> Snapshot | None:
         raise SnapshotError(f"cannot read snapshot {path}: {exc}") from exc
     try:
         data: Any = json.loads(text)
-    except ValueError as exc:
-        raise SnapshotError(f"snapshot {path} is corrupt ({exc.msg} at line {exc.lineno}). {remedy}") from exc
+    except json.JSONDecodeError as exc:
+        raise SnapshotError(
+            f"snapshot {path} is corrupt ({exc.msg} at line {exc.lineno}). {remedy}"
+        ) from exc
     try:
         return snap_mod.validate(data, f"snapshot {path}")
     except SnapshotError as exc:

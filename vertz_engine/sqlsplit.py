@@ -10,7 +10,7 @@ from sqlparse import tokens as T
 def _is_empty(statement: str) -> bool:
     parsed = sqlparse.parse(statement)
     for stmt in parsed:
-        for tok in stmt.flatten():
+        for tok in stmt.flatten():  # type: ignore[no-untyped-call]
             if tok.ttype in T.Whitespace or tok.ttype in T.Newline or tok.ttype in T.Comment:
                 continue
             if tok.ttype is T.Punctuation and tok.value == ";":

@@ -10,8 +10,9 @@ from __future__ import annotations
 import enum
 import importlib
 import inspect
+from collections.abc import Hashable
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
@@ -34,7 +35,7 @@ def resolve_type(type_: TypeEngine[Any], dialect: Dialect) -> TypeEngine[Any]:
 
 
 @lru_cache(maxsize=512)
-def _init_params(cls: type) -> tuple[tuple[str, Any], ...]:
+def _init_params(cls: Any) -> tuple[tuple[str, Any], ...]:
     params = []
     for klass in cls.__mro__:
         init = klass.__dict__.get("__init__")
@@ -85,7 +86,7 @@ def type_spec(type_: TypeEngine[Any], dialect: Dialect) -> dict[str, Any]:
         if args.get("create_constraint") is False:
             del args["create_constraint"]
     else:
-        for name, default in _init_params(cls):
+        for name, default in _init_params(cast(Hashable, cls)):
             if not hasattr(type_, name):
                 continue
             value = getattr(type_, name)
@@ -129,7 +130,7 @@ def type_from_spec(spec: dict[str, Any]) -> TypeEngine[Any]:
         raise SnapshotError(f"malformed column type in snapshot: {spec!r}")
     cls = _load_class(spec["class"])
     args = {k: _from_json(v) for k, v in (spec.get("args") or {}).items()}
+    factory = cast(Any, cls)
     if issubclass(cls, sa.Enum):
-        enums = args.pop("enums", [])
-        return cls(*enums, **args)
-    return cls(**args)
+        return cast(TypeEngine[Any], factory(*args.pop("enums", []), **args))
+    return cast(TypeEngine[Any], factory(**args))
