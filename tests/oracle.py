@@ -70,3 +70,21 @@ def create_all_schema(metadata: sa.MetaData, engine: Engine) -> dict[str, Any]:
     """What ``metadata.create_all()`` builds on ``engine`` (which must be empty)."""
     metadata.create_all(engine)
     return reflect(engine)
+
+
+def expected(models_fn: Any, url: str) -> dict[str, Any]:
+    """The schema ``create_all()`` builds for ``models_fn`` on the empty database ``url``."""
+    from tests.models import metadata_of
+
+    engine = sa.create_engine(url)
+    try:
+        return create_all_schema(metadata_of(models_fn), engine)
+    finally:
+        engine.dispose()
+
+
+def expected_sqlite(models_fn: Any, folder: Any) -> dict[str, Any]:
+    """:func:`expected` on a new SQLite file in ``folder``."""
+    import uuid
+
+    return expected(models_fn, f"sqlite:///{folder}/oracle-{uuid.uuid4().hex[:8]}.db")

@@ -9,15 +9,11 @@ import sqlalchemy as sa
 
 from tests import models
 from tests.conftest import AppFactory
-from tests.oracle import create_all_schema, reflect
+from tests.oracle import expected_sqlite, reflect
 
 
-def oracle(models_fn: object, tmp_path: object) -> dict:  # type: ignore[type-arg]
-    engine = sa.create_engine(f"sqlite:///{tmp_path}/oracle-{id(models_fn)}.db")  # type: ignore[str-bytes-safe]
-    try:
-        return create_all_schema(models.metadata_of(models_fn), engine)
-    finally:
-        engine.dispose()
+def oracle(models_fn, tmp_path):  # type: ignore[no-untyped-def]
+    return expected_sqlite(models_fn, tmp_path)
 
 
 def test_first_boot_creates_the_schema(make_app: AppFactory, tmp_path, capsys) -> None:

@@ -11,7 +11,7 @@ from flask import Flask
 
 from tests import models
 from tests.conftest import AppFactory
-from tests.oracle import create_all_schema, reflect
+from tests.oracle import expected_sqlite, reflect
 from vertz_engine import migration_file
 
 
@@ -19,12 +19,8 @@ def run(app: Flask, *args: str, input: str | None = None):  # type: ignore[no-un
     return app.test_cli_runner().invoke(args=["vertz-db", *args], input=input)
 
 
-def oracle(models_fn, tmp_path: Path) -> dict:  # type: ignore[no-untyped-def,type-arg]
-    engine = sa.create_engine(f"sqlite:///{tmp_path}/oracle-{models_fn.__name__}.db")
-    try:
-        return create_all_schema(models.metadata_of(models_fn), engine)
-    finally:
-        engine.dispose()
+def oracle(models_fn, tmp_path: Path):  # type: ignore[no-untyped-def]
+    return expected_sqlite(models_fn, tmp_path)
 
 
 def dev_app(make_app: AppFactory, models_fn, **config):  # type: ignore[no-untyped-def]

@@ -8,15 +8,9 @@ from collections.abc import Callable
 import sqlalchemy as sa
 
 from tests import models
-from tests.oracle import create_all_schema, reflect
+from tests.oracle import expected, reflect
 
-
-def _oracle(models_fn, url: str) -> dict:  # type: ignore[no-untyped-def,type-arg]
-    engine = sa.create_engine(url)
-    try:
-        return create_all_schema(models.metadata_of(models_fn), engine)
-    finally:
-        engine.dispose()
+_oracle = expected
 
 
 def test_migrate_dev_deploy_rollback(make_app_on, fresh_url: Callable[[], str], tmp_path) -> None:
