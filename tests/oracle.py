@@ -31,10 +31,18 @@ def reflect(engine: Engine) -> dict[str, Any]:
                 "type": str(col["type"].compile(dialect=engine.dialect)),
                 "nullable": bool(col["nullable"]),
                 "default": _norm_default(col.get("default")),
+                "comment": col.get("comment"),
+                "autoincrement": col.get("autoincrement")
+                if engine.dialect.name == "mysql"
+                else None,
             }
+            enums = getattr(col["type"], "enums", None)
+            if enums:
+                columns[col["name"]]["enums"] = list(enums)
         pk = insp.get_pk_constraint(table)
         fks = sorted(
             (
+                str(fk.get("name")),
                 tuple(fk["constrained_columns"]),
                 fk["referred_table"],
                 tuple(fk["referred_columns"]),
@@ -47,22 +55,34 @@ def reflect(engine: Engine) -> dict[str, Any]:
             (str(ix["name"]), tuple(str(c) for c in ix["column_names"]), bool(ix["unique"]))
             for ix in insp.get_indexes(table)
         )
-        uniques = sorted(tuple(u["column_names"]) for u in insp.get_unique_constraints(table))
+        uniques = sorted(
+            (str(u.get("name")), tuple(u["column_names"]))
+            for u in insp.get_unique_constraints(table)
+        )
         try:
             checks = sorted(
-                re.sub(r"\s+", " ", c["sqltext"]).strip() for c in insp.get_check_constraints(table)
+                (str(c.get("name")), re.sub(r"\s+", " ", c["sqltext"]).strip())
+                for c in insp.get_check_constraints(table)
             )
         except NotImplementedError:
             checks = []
         out[table] = {
             "columns": columns,
             "column_order": list(columns) if engine.dialect.name == "sqlite" else None,
-            "primary_key": list(pk["constrained_columns"]),
+            "primary_key": (pk.get("name"), list(pk["constrained_columns"])),
+            "comment": insp.get_table_comment(table).get("text")
+            if engine.dialect.name != "sqlite"
+            else None,
             "foreign_keys": fks,
             "indexes": indexes,
             "unique": uniques,
             "checks": checks,
         }
+    if engine.dialect.name == "postgresql":
+        out["(enum types)"] = sorted(
+            (e["name"], tuple(e["labels"]))
+            for e in insp.get_enums()  # type: ignore[attr-defined]
+        )
     return out
 
 

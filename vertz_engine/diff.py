@@ -3,232 +3,85 @@
 No database is touched here. Renames are decided by a *questioner*: a callable that is
 shown each probable rename and answers yes or no (the default answers from the evidence,
 so nothing here ever waits for a terminal).
+
+Order: table renames, enum types created or changed, tables created (parents first; foreign
+keys that point forward or around a cycle are added once every new table exists), changes
+to existing tables, tables dropped (children first), enum types dropped.
 """
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+import copy
+from collections.abc import Mapping
 from typing import Any
 
-import sqlalchemy as sa
 from alembic.operations import ops
 
+from . import dialect_sql
 from . import snapshot as snap_mod
+from .diff_table import (
+    decide,
+    diff_table,
+    foreign_key_constraint,
+    pairs,
+    sorted_for_create,
+    table_shape,
+)
+from .plan import (
+    BLOCKING,
+    DESTRUCTIVE,
+    SAFE,
+    Change,
+    Plan,
+    Questioner,
+    RenameCandidate,
+    Step,
+    TableGroup,
+    default_questioner,
+)
 from .snapshot import Snapshot
 
-SAFE, DESTRUCTIVE, BLOCKING = "safe", "destructive", "blocking"
+__all__ = [
+    "BLOCKING",
+    "DESTRUCTIVE",
+    "SAFE",
+    "Change",
+    "Plan",
+    "Questioner",
+    "RenameCandidate",
+    "TableGroup",
+    "default_questioner",
+    "diff",
+]
 
 
-@dataclass(frozen=True)
-class RenameCandidate:
-    """A dropped and an added table (``column`` None) or column that look like one rename."""
-
-    table: str
-    old: str
-    new: str
-    similarity: float
-    column: bool = True
-
-    @property
-    def key(self) -> str:
-        return f"{self.table}.{self.old}" if self.column else self.old
-
-    def describe(self) -> str:
-        if self.column:
-            return f"column {self.table}.{self.old} -> {self.table}.{self.new}"
-        return f"table {self.old} -> {self.new}"
-
-
-Questioner = Callable[[RenameCandidate], bool]
-RENAME_THRESHOLD = 0.5
-
-
-def default_questioner(candidate: RenameCandidate) -> bool:
-    """Answer without a terminal: a rename when the names are similar enough."""
-    return candidate.similarity >= RENAME_THRESHOLD
-
-
-@dataclass
-class Change:
-    """One operation with what it means for the data."""
-
-    op: ops.MigrateOperation
-    kind: str
-    table: str
-    column: str | None = None
-    level: str = SAFE
-    reason: str = ""
-
-    def describe(self) -> str:
-        target = f"{self.table}.{self.column}" if self.column else self.table
-        text = f"{self.kind.replace('_', ' ')} {target}"
-        return f"{text} ({self.reason})" if self.reason else text
-
-
-@dataclass
-class TableGroup:
-    """The changes to one existing table; SQLite may rebuild the table for them at once."""
-
-    table: str
-    changes: list[Change]
-    before: dict[str, Any]
-    after: dict[str, Any]
-    dropped_constraints: list[dict[str, Any]] = field(default_factory=list)
-    added_constraints: list[dict[str, Any]] = field(default_factory=list)
-
-
-Step = Change | TableGroup
-
-
-@dataclass
-class Plan:
-    """Everything that turns ``old`` into ``new``."""
-
-    old: Snapshot
-    new: Snapshot
-    steps: list[Step]
-    renames: list[tuple[RenameCandidate, bool]] = field(default_factory=list)
-
-    @property
-    def empty(self) -> bool:
-        return not self.steps
-
-    def changes(self) -> list[Change]:
-        out: list[Change] = []
-        for step in self.steps:
-            out.extend(step.changes if isinstance(step, TableGroup) else [step])
-        return out
-
-    def destructive(self) -> list[Change]:
-        return [c for c in self.changes() if c.level == DESTRUCTIVE]
-
-    def chosen_renames(self) -> dict[str, str]:
-        """The renames this plan makes, in the form ``diff(renames=...)`` takes."""
-        return {c.key: c.new for c, ok in self.renames if ok}
-
-    def reversed(self) -> Plan:
-        """The plan back from ``new`` to ``old`` (the rollback), renames undone."""
-        back: dict[str, str] = {}
-        for c, ok in self.renames:
-            if not ok:
-                continue
-            if c.column:
-                back[f"{c.table}.{c.new}"] = c.old
-            else:
-                back[c.new] = c.old
-        return diff(self.new, self.old, renames=back, questioner=lambda _c: False)
-
-
-# -- helpers ------------------------------------------------------------------------------
-
-
-def _similarity(a: str, b: str) -> float:
-    return difflib.SequenceMatcher(None, a.lower(), b.lower()).ratio()
-
-
-def _shape(col: dict[str, Any]) -> tuple[Any, ...]:
-    return (col["sql_type"], col["nullable"], bool(col.get("primary_key")))
-
-
-def _table_shape(table: dict[str, Any]) -> list[tuple[Any, ...]]:
-    return sorted((c["name"], *_shape(c)) for c in table["columns"])
-
-
-def _pairs(
-    dropped: Iterable[str],
-    added: Iterable[str],
-    same_shape: Callable[[str, str], bool],
-    make: Callable[[str, str, float], RenameCandidate],
-) -> list[RenameCandidate]:
-    """Best-first one-to-one pairing of dropped and added names of the same shape."""
-    scored = sorted(
-        (make(o, n, _similarity(o, n)) for o in dropped for n in added if same_shape(o, n)),
-        key=lambda c: (-c.similarity, c.old, c.new),
-    )
-    used_old: set[str] = set()
-    used_new: set[str] = set()
-    out = []
-    for cand in scored:
-        if cand.old in used_old or cand.new in used_new:
-            continue
-        used_old.add(cand.old)
-        used_new.add(cand.new)
-        out.append(cand)
+def _deferred_fks(
+    names: list[str], tables: dict[str, Any], dialect: str
+) -> dict[str, list[dict[str, Any]]]:
+    """Foreign keys among ``names`` that cannot be created inline, in creation order: those
+    pointing at a table created later (cycles) and those marked ``use_alter``. SQLite does not
+    check references when a table is created, and cannot add them later: none there."""
+    if dialect == "sqlite":
+        return {}
+    order = sorted_for_create(names, tables)
+    created: set[str] = set()
+    out: dict[str, list[dict[str, Any]]] = {}
+    for name in order:
+        for fk in tables[name]["foreign_keys"]:
+            ref = fk["referred_table"]
+            if fk.get("use_alter") or (ref in names and ref != name and ref not in created):
+                out.setdefault(name, []).append(fk)
+        created.add(name)
     return out
 
 
-def _decide(
-    candidates: list[RenameCandidate],
-    explicit: Mapping[str, str],
-    questioner: Questioner,
-    decisions: list[tuple[RenameCandidate, bool]],
-) -> dict[str, str]:
-    chosen: dict[str, str] = {}
-    for cand in candidates:
-        if cand.key in explicit:
-            ok = explicit[cand.key] == cand.new
-        elif cand.new in explicit.values():
-            ok = False
-        else:
-            ok = questioner(cand)
-        decisions.append((cand, ok))
-        if ok:
-            chosen[cand.old] = cand.new
-    return chosen
-
-
-def _key(item: dict[str, Any], by_name: bool = True) -> Any:
-    if by_name and item.get("name"):
-        return ("name", item["name"])
-    return ("def", snap_mod._sort_key({k: v for k, v in item.items() if k != "name"}))
-
-
-def _by_key(items: list[dict[str, Any]], by_name: bool = True) -> dict[Any, dict[str, Any]]:
-    return {_key(i, by_name): i for i in items}
-
-
-def _sorted_for_create(names: list[str], tables: dict[str, dict[str, Any]]) -> list[str]:
-    """Parents before children (cycles keep declaration order)."""
-    deps = {
-        n: {fk["referred_table"] for fk in tables[n]["foreign_keys"]} & set(names) - {n}
-        for n in names
-    }
-    out: list[str] = []
-    seen: set[str] = set()
-
-    def visit(n: str, stack: tuple[str, ...]) -> None:
-        if n in seen or n in stack:
-            return
-        for d in sorted(deps[n]):
-            visit(d, (*stack, n))
-        seen.add(n)
-        out.append(n)
-
-    for n in sorted(names):
-        visit(n, ())
+def _without(snap: Snapshot, deferred: dict[str, list[dict[str, Any]]]) -> Snapshot:
+    out = copy.deepcopy(snap)
+    for name, fks in deferred.items():
+        out["tables"][name]["foreign_keys"] = [
+            f for f in out["tables"][name]["foreign_keys"] if f not in fks
+        ]
     return out
-
-
-def _is_widening(old: dict[str, Any], new: dict[str, Any]) -> bool:
-    o, n = old["type"], new["type"]
-    if o.get("class") != n.get("class"):
-        return False
-    oa, na = o.get("args", {}), n.get("args", {})
-    keys = set(oa) | set(na)
-    if keys - {"length", "precision", "scale"}:
-        return False
-    for k in ("length", "precision"):
-        if k in keys:
-            if na.get(k) is None:  # unbounded
-                continue
-            if oa.get(k) is None or na[k] < oa[k]:
-                return False
-    return bool(oa.get("scale") == na.get("scale"))
-
-
-# -- the diff ------------------------------------------------------------------------------
 
 
 def diff(
@@ -241,20 +94,22 @@ def diff(
     """The plan that turns ``old`` into ``new``.
 
     ``renames`` holds explicit decisions: ``{"table.old_col": "new_col", "old_table":
-    "new_table"}``; they win over the questioner.
+    "new_table"}`` (an empty value refuses that rename); they win over the questioner.
     """
     explicit = dict(renames or {})
+    dialect = new["dialect"]
     old_t, new_t = old["tables"], new["tables"]
     decisions: list[tuple[RenameCandidate, bool]] = []
 
     dropped = sorted(set(old_t) - set(new_t))
     added = sorted(set(new_t) - set(old_t))
-    table_renames = _decide(
-        _pairs(
+    table_renames = decide(
+        pairs(
             dropped,
             added,
-            lambda o, n: _table_shape(old_t[o]) == _table_shape(new_t[n]),
+            lambda o, n: table_shape(old_t[o]) == table_shape(new_t[n]),
             lambda o, n, s: RenameCandidate("", o, n, s, column=False),
+            explicit,
         ),
         explicit,
         questioner,
@@ -265,29 +120,65 @@ def diff(
 
     steps: list[Step] = []
     for o, n in sorted(table_renames.items()):
+        extra: list[ops.MigrateOperation] = []
+        if dialect == "postgresql":
+            extra = list(dialect_sql.pg_rename_extras(o, n, old_t[o]))
         steps.append(
             Change(
-                ops.RenameTableOp(o, n),
-                "rename_table",
-                o,
-                reason=f"to {n}, rows kept",
+                ops.RenameTableOp(o, n), "rename_table", o, reason=f"to {n}, rows kept", extra=extra
             )
+        )
+
+    old_enums, new_enums = dialect_sql.enum_types(old), dialect_sql.enum_types(new)
+    for name in sorted(set(new_enums) - set(old_enums)):
+        steps.append(Change(dialect_sql.create_enum(name, new_enums[name]), "add_enum_type", name))
+    for name in sorted(set(new_enums) & set(old_enums)):
+        if old_enums[name] == new_enums[name]:
+            continue
+        users = [
+            (table_renames.get(t, t), col)
+            for t, col in dialect_sql.enum_users(old, name)
+            if table_renames.get(t, t) in new_t
+        ]
+        sql = dialect_sql.alter_enum(name, old_enums[name], new_enums[name], users)
+        removed = [v for v in old_enums[name] if v not in new_enums[name]]
+        level, reason = SAFE, "values " + ", ".join(new_enums[name])
+        if removed:
+            level, reason = (
+                DESTRUCTIVE,
+                f"drops value(s) {', '.join(removed)}; fails if rows use them",
+            )
+        steps.append(
+            Change(sql[0], "alter_enum_type", name, level=level, reason=reason, extra=list(sql[1:]))
         )
 
     new_md = snap_mod.to_metadata(new)
     old_md = snap_mod.to_metadata(old)
-    for name in _sorted_for_create(added, new_t):
-        table = new_md.tables[name]
+    deferred = _deferred_fks(added, new_t, dialect)
+    create_md = snap_mod.to_metadata(_without(new, deferred)) if deferred else new_md
+    for name in sorted_for_create(added, new_t):
+        table = create_md.tables[name]
         steps.append(Change(ops.CreateTableOp.from_table(table), "add_table", name))
         for idx in sorted(table.indexes, key=lambda i: str(i.name)):
             steps.append(
                 Change(ops.CreateIndexOp.from_index(idx), "add_index", name, str(idx.name))
             )
+    for name, fks in deferred.items():
+        for fk in fks:
+            constraint = foreign_key_constraint(fk, new_md.tables[name])
+            steps.append(
+                Change(
+                    ops.AddConstraintOp.from_constraint(constraint),
+                    "add_foreign_key",
+                    name,
+                    fk.get("name") or ",".join(fk["columns"]),
+                )
+            )
 
     common = sorted({table_renames.get(t, t) for t in old_t} & set(new_t))
     reverse_renames = {n: o for o, n in table_renames.items()}
     for name in common:
-        group = _diff_table(
+        group = diff_table(
             name,
             old_t[reverse_renames.get(name, name)],
             new_t[name],
@@ -296,12 +187,29 @@ def diff(
             explicit,
             questioner,
             decisions,
-            new["dialect"],
+            dialect,
         )
         if group is not None:
             steps.append(group)
 
-    for name in reversed(_sorted_for_create(dropped, old_t)):
+    drop_deferred = _deferred_fks(dropped, old_t, dialect)
+    for name, fks in drop_deferred.items():
+        for fk in fks:
+            named = {
+                **fk,
+                "name": fk.get("name")
+                or dialect_sql.database_name(dialect, name, "foreign_key", fk),
+            }
+            constraint = foreign_key_constraint(named, old_md.tables[name])
+            steps.append(
+                Change(
+                    ops.DropConstraintOp.from_constraint(constraint),
+                    "drop_foreign_key",
+                    name,
+                    named["name"],
+                )
+            )
+    for name in reversed(sorted_for_create(dropped, old_t)):
         steps.append(
             Change(
                 ops.DropTableOp.from_table(old_md.tables[name]),
@@ -311,300 +219,6 @@ def diff(
                 reason="its rows are lost",
             )
         )
+    for name in sorted(set(old_enums) - set(new_enums)):
+        steps.append(Change(dialect_sql.drop_enum(name), "drop_enum_type", name))
     return Plan(old, new, steps, decisions)
-
-
-def _diff_table(
-    name: str,
-    old: dict[str, Any],
-    new: dict[str, Any],
-    old_table: sa.Table,
-    new_table: sa.Table,
-    explicit: Mapping[str, str],
-    questioner: Questioner,
-    decisions: list[tuple[RenameCandidate, bool]],
-    dialect_name: str,
-) -> TableGroup | None:
-    dialect = dialect_name
-    old_cols = {c["name"]: c for c in old["columns"]}
-    new_cols = {c["name"]: c for c in new["columns"]}
-    dropped = [c for c in old_cols if c not in new_cols]
-    added = [c for c in new_cols if c not in old_cols]
-    col_renames = _decide(
-        _pairs(
-            dropped,
-            added,
-            lambda o, n: _shape(old_cols[o]) == _shape(new_cols[n]),
-            lambda o, n, s: RenameCandidate(name, o, n, s),
-        ),
-        explicit,
-        questioner,
-        decisions,
-    )
-    dropped = [c for c in dropped if c not in col_renames]
-    added = [c for c in added if c not in col_renames.values()]
-
-    first: list[Change] = []  # drops of indexes and constraints
-    middle: list[Change] = []  # column changes
-    last: list[Change] = []  # new indexes and constraints
-    dropped_cons: list[dict[str, Any]] = []
-    added_cons: list[dict[str, Any]] = []
-
-    # indexes (by name)
-    old_ix, new_ix = _by_key(old["indexes"]), _by_key(new["indexes"])
-    renamed_cols = set(col_renames)
-    for key, ix in old_ix.items():
-        if key not in new_ix or new_ix[key] != ix or set(ix["columns"]) & renamed_cols:
-            idx = next(i for i in old_table.indexes if i.name == ix["name"])
-            first.append(Change(ops.DropIndexOp.from_index(idx), "drop_index", name, ix["name"]))
-    for key, ix in new_ix.items():
-        if key not in old_ix or old_ix[key] != ix or set(old_ix[key]["columns"]) & renamed_cols:
-            idx = next(i for i in new_table.indexes if i.name == ix["name"])
-            level, reason = (BLOCKING, "fails if duplicates exist") if ix["unique"] else (SAFE, "")
-            last.append(
-                Change(
-                    ops.CreateIndexOp.from_index(idx), "add_index", name, ix["name"], level, reason
-                )
-            )
-
-    # constraints: unique, check, foreign key
-    for kind, old_items, new_items, build, add_reason in (
-        (
-            "unique",
-            old["unique_constraints"],
-            new["unique_constraints"],
-            _unique,
-            "fails if duplicates exist",
-        ),
-        (
-            "check",
-            old["check_constraints"],
-            new["check_constraints"],
-            _check,
-            "fails if rows violate it",
-        ),
-        (
-            "foreign_key",
-            old["foreign_keys"],
-            new["foreign_keys"],
-            _foreign_key,
-            "fails if rows point nowhere",
-        ),
-    ):
-        ob, nb = _by_key(old_items, by_name=False), _by_key(new_items, by_name=False)
-        for key, item in ob.items():
-            if key not in nb or _touches(item, renamed_cols):
-                dropped_cons.append({"kind": kind, **item})
-                named = {
-                    **item,
-                    "name": item.get("name") or database_name(dialect, name, kind, item),
-                }
-                first.append(
-                    Change(
-                        ops.DropConstraintOp.from_constraint(build(named, old_table)),
-                        f"drop_{kind}",
-                        name,
-                        item.get("name") or ",".join(item.get("columns", [])),
-                    )
-                )
-        for key, item in nb.items():
-            if key not in ob or _touches(ob[key], renamed_cols):
-                added_cons.append({"kind": kind, **item})
-                # a foreign key on columns this change adds (all NULL) cannot fail
-                new_only = kind == "foreign_key" and set(item["columns"]) <= set(added)
-                level = SAFE if new_only else BLOCKING
-                last.append(
-                    Change(
-                        ops.AddConstraintOp.from_constraint(build(item, new_table)),
-                        f"add_{kind}",
-                        name,
-                        item.get("name") or ",".join(item.get("columns", [])),
-                        level,
-                        "" if level == SAFE else add_reason,
-                    )
-                )
-
-    for o, n in sorted(col_renames.items()):
-        oc = old_cols[o]
-        middle.append(
-            Change(
-                ops.AlterColumnOp(
-                    name,
-                    o,
-                    modify_name=n,
-                    existing_type=old_table.c[o].type,
-                    existing_nullable=oc["nullable"],
-                    existing_server_default=snap_mod._server_default_obj(oc.get("server_default")),
-                ),
-                "rename_column",
-                name,
-                o,
-                reason=f"to {n}, values kept",
-            )
-        )
-    for c in added:
-        col = new_cols[c]
-        column = snap_mod.column_from(col)
-        if col["nullable"] or col.get("server_default") or col.get("primary_key"):
-            level, reason = SAFE, ""
-        else:
-            level, reason = BLOCKING, "NOT NULL without a server default fails on a table with rows"
-        middle.append(Change(ops.AddColumnOp(name, column), "add_column", name, c, level, reason))
-    for c in dropped:
-        middle.append(
-            Change(
-                ops.DropColumnOp.from_column_and_tablename(
-                    None, name, snap_mod.column_from(old_cols[c])
-                ),
-                "drop_column",
-                name,
-                c,
-                DESTRUCTIVE,
-                "its values are lost",
-            )
-        )
-    for c in new_cols:
-        oname = next((o for o, n in col_renames.items() if n == c), c)
-        if oname not in old_cols:
-            continue
-        change = _alter(name, c, old_cols[oname], new_cols[c], old_table.c[oname], new_table.c[c])
-        if change is not None:
-            middle.append(change)
-
-    changes = first + middle + last
-    if old["primary_key"]["columns"] != new["primary_key"]["columns"]:
-        changes.insert(
-            0,
-            Change(
-                ops.DropConstraintOp(
-                    old["primary_key"]["name"] or f"{name}_pkey", name, type_="primary"
-                ),
-                "drop_primary_key",
-                name,
-                level=DESTRUCTIVE,
-                reason="primary key changes",
-            ),
-        )
-        changes.append(
-            Change(
-                ops.CreatePrimaryKeyOp(
-                    new["primary_key"]["name"] or f"{name}_pkey",
-                    name,
-                    new["primary_key"]["columns"],
-                ),
-                "add_primary_key",
-                name,
-                level=BLOCKING,
-                reason="fails if duplicates exist",
-            )
-        )
-    if old.get("comment") != new.get("comment"):
-        changes.append(
-            Change(
-                ops.CreateTableCommentOp(name, new["comment"], existing_comment=old.get("comment"))
-                if new.get("comment")
-                else ops.DropTableCommentOp(name, existing_comment=old.get("comment")),
-                "table_comment",
-                name,
-            )
-        )
-    if not changes:
-        return None
-    return TableGroup(name, changes, old, new, dropped_cons, added_cons)
-
-
-def database_name(dialect: str, table: str, kind: str, item: dict[str, Any]) -> str:
-    """The name a database gives an unnamed constraint (needed to drop it by name)."""
-    cols = item.get("columns", [])
-    if dialect == "postgresql":
-        suffix = {"unique": "key", "foreign_key": "fkey", "check": "check"}[kind]
-        base = "_".join([table, *cols]) if kind != "check" else table
-        return f"{base[: 63 - len(suffix) - 1]}_{suffix}"
-    if dialect in ("mysql", "mariadb"):
-        if kind == "unique":
-            return str(cols[0])
-        return f"{table}_{'ibfk' if kind == 'foreign_key' else 'chk'}_1"
-    return f"{table}_{kind}"
-
-
-def _touches(item: dict[str, Any], renamed: set[str]) -> bool:
-    return bool(set(item.get("columns", [])) & renamed)
-
-
-def _unique(item: dict[str, Any], table: sa.Table) -> sa.UniqueConstraint:
-    uq = sa.UniqueConstraint(*item["columns"], name=item.get("name"))
-    sa.Table(
-        table.name,
-        sa.MetaData(),
-        *[c._copy() for c in table.columns if c.name in item["columns"]],
-        uq,
-        schema=table.schema,
-    )
-    return uq
-
-
-def _check(item: dict[str, Any], table: sa.Table) -> sa.CheckConstraint:
-    ck = sa.CheckConstraint(sa.text(item["sqltext"]), name=item.get("name"))
-    sa.Table(table.name, sa.MetaData(), ck, schema=table.schema)
-    return ck
-
-
-def _foreign_key(item: dict[str, Any], table: sa.Table) -> sa.ForeignKeyConstraint:
-    md = sa.MetaData()
-    fk = snap_mod.fk_from(item)
-    cols = [c._copy() for c in table.columns if c.name in item["columns"]]
-    sa.Table(table.name, md, *cols, fk, schema=table.schema)
-    ref = item["referred_table"]
-    schema, _, rname = ref.rpartition(".")
-    if (schema or None, rname) != (table.schema, table.name):
-        sa.Table(
-            rname,
-            md,
-            *[sa.Column(c, sa.Integer) for c in item["referred_columns"]],
-            schema=schema or None,
-        )
-    return fk
-
-
-def _alter(
-    table: str,
-    column: str,
-    old: dict[str, Any],
-    new: dict[str, Any],
-    old_col: sa.Column[Any],
-    new_col: sa.Column[Any],
-) -> Change | None:
-    kw: dict[str, Any] = {}
-    reasons: list[str] = []
-    level = SAFE
-    if old["sql_type"] != new["sql_type"]:
-        kw["modify_type"] = new_col.type
-        if _is_widening(old, new):
-            reasons.append(f"type {old['sql_type']} -> {new['sql_type']}, widening")
-        else:
-            level = DESTRUCTIVE
-            reasons.append(f"type {old['sql_type']} -> {new['sql_type']}, values may not convert")
-    if old["nullable"] != new["nullable"]:
-        kw["modify_nullable"] = new["nullable"]
-        if not new["nullable"]:
-            level = BLOCKING if level == SAFE else level
-            reasons.append("NOT NULL fails if NULLs exist")
-        else:
-            reasons.append("now nullable")
-    if old.get("server_default") != new.get("server_default"):
-        kw["modify_server_default"] = snap_mod._server_default_obj(new.get("server_default"))
-        reasons.append("server default changes")
-    if old.get("comment") != new.get("comment"):
-        kw["modify_comment"] = new.get("comment")
-    if not kw:
-        return None
-    op = ops.AlterColumnOp(
-        table,
-        column,
-        existing_type=old_col.type,
-        existing_nullable=old["nullable"],
-        existing_server_default=snap_mod._server_default_obj(old.get("server_default")),
-        existing_comment=old.get("comment"),
-        **kw,
-    )
-    return Change(op, "alter_column", table, column, level, ", ".join(reasons))

@@ -55,18 +55,14 @@ def render(plan: Plan, dialect: Dialect) -> list[str]:
         if isinstance(step, TableGroup):
             _render_group(operations, step, dialect)
         else:
-            operations.invoke(step.op)
+            _invoke(operations, step)
     return out.statements
 
 
 def _render_group(operations: Operations, group: TableGroup, dialect: Dialect) -> None:
-    if dialect.name != "sqlite":
+    if dialect.name != "sqlite" or all(_sqlite_in_place(c, group.before) for c in group.changes):
         for change in group.changes:
-            operations.invoke(change.op)
-        return
-    if all(_sqlite_in_place(c, group.before) for c in group.changes):
-        for change in group.changes:
-            operations.invoke(change.op)
+            _invoke(operations, change)
         return
     # Rebuild through Alembic's batch mode, told that the table it starts from is the
     # table as it must end up (``copy_from=after``): the new table then has exactly the
@@ -90,6 +86,12 @@ def _render_group(operations: Operations, group: TableGroup, dialect: Dialect) -
         for name in added:
             batch.drop_column(name)
             batch.add_column(after.c[name]._copy())
+
+
+def _invoke(operations: Operations, change: Change) -> None:
+    operations.invoke(change.op)
+    for op in change.extra:
+        operations.invoke(op)
 
 
 def _is_rename(op: ops.MigrateOperation) -> bool:

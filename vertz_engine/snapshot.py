@@ -13,6 +13,7 @@ from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.elements import TextClause
 
@@ -142,6 +143,8 @@ def _fk(fk: sa.ForeignKeyConstraint) -> dict[str, Any]:
         value = getattr(fk, key)
         if value is not None:
             data[key] = value.upper() if isinstance(value, str) else value
+    if fk.use_alter:
+        data["use_alter"] = True
     return data
 
 
@@ -208,11 +211,15 @@ def _server_default_obj(data: dict[str, Any] | None) -> Any:
     return sa.text(data["sql"])
 
 
-def column_from(data: dict[str, Any]) -> sa.Column[Any]:
-    """A detached :class:`~sqlalchemy.Column` built from a snapshot column."""
+def column_from(data: dict[str, Any], dialect: str | None = None) -> sa.Column[Any]:
+    """A detached :class:`~sqlalchemy.Column` built from a snapshot column. On PostgreSQL an
+    enum column never creates or drops its type by itself: plans manage enum types."""
+    type_ = type_from_spec(data["type"])
+    if dialect == "postgresql" and isinstance(type_, sa.Enum) and type_.native_enum and type_.name:
+        type_ = postgresql.ENUM(*type_.enums, name=type_.name, create_type=False)
     return sa.Column(
         data["name"],
-        type_from_spec(data["type"]),
+        type_,
         primary_key=bool(data.get("primary_key")),
         nullable=bool(data["nullable"]),
         autoincrement=True
@@ -224,11 +231,13 @@ def column_from(data: dict[str, Any]) -> sa.Column[Any]:
     )
 
 
-def add_table(metadata: sa.MetaData, fullname: str, data: dict[str, Any]) -> sa.Table:
+def add_table(
+    metadata: sa.MetaData, fullname: str, data: dict[str, Any], dialect: str | None = None
+) -> sa.Table:
     """Build table ``fullname`` from its snapshot entry into ``metadata``."""
     schema, _, name = fullname.rpartition(".")
     pk = data.get("primary_key") or {}
-    items: list[Any] = [column_from(c) for c in data["columns"]]
+    items: list[Any] = [column_from(c, dialect) for c in data["columns"]]
     for col in items:
         col.primary_key = False
     if pk.get("columns"):
@@ -255,6 +264,7 @@ def fk_from(data: dict[str, Any]) -> sa.ForeignKeyConstraint:
         onupdate=data.get("onupdate"),
         deferrable=data.get("deferrable"),
         initially=data.get("initially"),
+        use_alter=bool(data.get("use_alter")),
     )
 
 
@@ -276,5 +286,5 @@ def to_metadata(snap: Snapshot) -> sa.MetaData:
     """Rebuild every table of a snapshot into a fresh :class:`~sqlalchemy.MetaData`."""
     metadata = sa.MetaData()
     for fullname, data in snap["tables"].items():
-        add_table(metadata, fullname, data)
+        add_table(metadata, fullname, data, snap["dialect"])
     return metadata

@@ -70,7 +70,7 @@ def _json_value(value: Any, dialect: Dialect) -> Any:
 def type_spec(type_: TypeEngine[Any], dialect: Dialect) -> dict[str, Any]:
     """A JSON-serialisable description of ``type_`` as ``dialect`` sees it."""
     type_ = resolve_type(type_, dialect)
-    cls = type(type_)
+    cls = sa.Enum if isinstance(type_, sa.Enum) else type(type_)  # one spelling per enum
     spec: dict[str, Any] = {"class": f"{cls.__module__}.{cls.__qualname__}"}
     args: dict[str, Any] = {}
     if isinstance(type_, sa.Enum):

@@ -1,0 +1,117 @@
+"""The vocabulary of a migration plan: changes (Alembic operations with what they mean for
+the data), groups of changes to one table, rename decisions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from alembic.operations import ops
+
+from .snapshot import Snapshot
+
+SAFE, DESTRUCTIVE, BLOCKING = "safe", "destructive", "blocking"
+
+
+@dataclass(frozen=True)
+class RenameCandidate:
+    """A dropped and an added table (``column`` None) or column that look like one rename."""
+
+    table: str
+    old: str
+    new: str
+    similarity: float
+    column: bool = True
+
+    @property
+    def key(self) -> str:
+        return f"{self.table}.{self.old}" if self.column else self.old
+
+    def describe(self) -> str:
+        if self.column:
+            return f"column {self.table}.{self.old} -> {self.table}.{self.new}"
+        return f"table {self.old} -> {self.new}"
+
+
+Questioner = Callable[[RenameCandidate], bool]
+RENAME_THRESHOLD = 0.5
+
+
+def default_questioner(candidate: RenameCandidate) -> bool:
+    """Answer without a terminal: a rename when the names are similar enough."""
+    return candidate.similarity >= RENAME_THRESHOLD
+
+
+@dataclass
+class Change:
+    """One operation with what it means for the data."""
+
+    op: ops.MigrateOperation
+    kind: str
+    table: str
+    column: str | None = None
+    level: str = SAFE
+    reason: str = ""
+    extra: list[ops.MigrateOperation] = field(default_factory=list)  # rendered right after op
+
+    def describe(self) -> str:
+        target = f"{self.table}.{self.column}" if self.column else self.table
+        text = f"{self.kind.replace('_', ' ')} {target}"
+        return f"{text} ({self.reason})" if self.reason else text
+
+
+@dataclass
+class TableGroup:
+    """The changes to one existing table; SQLite may rebuild the table for them at once."""
+
+    table: str
+    changes: list[Change]
+    before: dict[str, Any]
+    after: dict[str, Any]
+    dropped_constraints: list[dict[str, Any]] = field(default_factory=list)
+    added_constraints: list[dict[str, Any]] = field(default_factory=list)
+
+
+Step = Change | TableGroup
+
+
+@dataclass
+class Plan:
+    """Everything that turns ``old`` into ``new``."""
+
+    old: Snapshot
+    new: Snapshot
+    steps: list[Step]
+    renames: list[tuple[RenameCandidate, bool]] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not self.steps
+
+    def changes(self) -> list[Change]:
+        out: list[Change] = []
+        for step in self.steps:
+            out.extend(step.changes if isinstance(step, TableGroup) else [step])
+        return out
+
+    def destructive(self) -> list[Change]:
+        return [c for c in self.changes() if c.level == DESTRUCTIVE]
+
+    def chosen_renames(self) -> dict[str, str]:
+        """The renames this plan makes, in the form ``diff(renames=...)`` takes."""
+        return {c.key: c.new for c, ok in self.renames if ok}
+
+    def reversed(self) -> Plan:
+        """The plan back from ``new`` to ``old`` (the rollback), renames undone."""
+        back: dict[str, str] = {}
+        for c, ok in self.renames:
+            if not ok:
+                continue
+            if c.column:
+                back[f"{c.table}.{c.new}"] = c.old
+            else:
+                back[c.new] = c.old
+        from .diff import diff
+
+        return diff(self.new, self.old, renames=back, questioner=lambda _c: False)
