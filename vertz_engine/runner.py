@@ -1,11 +1,25 @@
-"""Running SQL statements inside a transaction the caller owns."""
+"""Running SQL statements inside a transaction the caller owns.
+
+On SQLite a table rebuild (``DROP TABLE t`` then ``ALTER TABLE _alembic_tmp_t RENAME TO t``)
+would lose the table's triggers, and the rename would fail on any view that names the
+table. So the triggers of a rebuilt table are read before it is dropped and created again
+after the rename, and the rename runs with ``legacy_alter_table`` on, which leaves views
+(they name the table, which exists again right after) alone.
+"""
 
 from __future__ import annotations
+
+import re
+from collections.abc import Callable
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from .errors import MigrationFailed
+
+_IDENT = r'(?:"(?:[^"]|"")+"|`[^`]+`|\[[^\]]+\]|[A-Za-z_][A-Za-z0-9_$]*)'
+_DROP = re.compile(rf"^DROP TABLE ({_IDENT})\s*;?$", re.I)
+_REBUILD_RENAME = re.compile(rf"^ALTER TABLE (_alembic_tmp_\S+) RENAME TO ({_IDENT})\s*;?$", re.I)
 
 
 def _reason(exc: sa.exc.DBAPIError) -> str:
@@ -14,16 +28,55 @@ def _reason(exc: sa.exc.DBAPIError) -> str:
     return text.splitlines()[0] if text else type(orig).__name__
 
 
-def execute(conn: Connection, statements: list[str], *, name: str) -> None:
-    """Run ``statements`` in order; the first failure raises :class:`MigrationFailed`."""
+def _unquote(name: str) -> str:
+    if name[:1] in "\"`[":
+        return name[1:-1].replace('""', '"')
+    return name
+
+
+def _code(statement: str) -> str:
+    lines = [ln for ln in statement.splitlines() if not ln.strip().startswith("--")]
+    return "\n".join(lines).strip()
+
+
+def execute(
+    conn: Connection,
+    statements: list[str],
+    *,
+    name: str,
+    on_statement: Callable[[int], None] | None = None,
+) -> None:
+    """Run ``statements`` in order; the first failure raises :class:`MigrationFailed`.
+    ``on_statement(i)`` is called after statement ``i`` (1-based) succeeded."""
+    sqlite = conn.dialect.name == "sqlite"
+    saved_triggers: dict[str, list[str]] = {}
     total = len(statements)
     for i, statement in enumerate(statements, 1):
+        code = _code(statement)
         try:
-            conn.exec_driver_sql(statement)
+            if sqlite and (m := _DROP.match(code)):
+                table = _unquote(m.group(1))
+                saved_triggers[table] = [
+                    row[0]
+                    for row in conn.exec_driver_sql(
+                        "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?",
+                        (table,),
+                    )
+                    if row[0]
+                ]
+            if sqlite and (m := _REBUILD_RENAME.match(code)):
+                legacy = conn.exec_driver_sql("PRAGMA legacy_alter_table").scalar()
+                conn.exec_driver_sql("PRAGMA legacy_alter_table=ON")
+                try:
+                    conn.exec_driver_sql(statement)
+                finally:
+                    conn.exec_driver_sql(f"PRAGMA legacy_alter_table={int(legacy or 0)}")
+                for trigger in saved_triggers.pop(_unquote(m.group(2)), []):
+                    conn.exec_driver_sql(trigger)
+            else:
+                conn.exec_driver_sql(statement)
         except sa.exc.DBAPIError as exc:
-            first = " ".join(
-                line.strip() for line in statement.splitlines() if not line.strip().startswith("--")
-            )
+            first = " ".join(line.strip() for line in code.splitlines())
             if len(first) > 200:
                 first = first[:197] + "..."
             raise MigrationFailed(
@@ -32,3 +85,5 @@ def execute(conn: Connection, statements: list[str], *, name: str) -> None:
                 statement=statement,
                 index=i,
             ) from None
+        if on_statement is not None:
+            on_statement(i)
