@@ -189,6 +189,8 @@ def migrate_deploy(dry_run: bool, force: bool) -> None:
             return
         for f in result.pending:
             click.echo(output.dim(f"-- {f.path.name}"))
+            for note in f.destructive_notes():
+                click.echo(output.error(f"-- ! destructive: {note}"))
             for statement in f.up_statements():
                 click.echo(statement)
             click.echo()

@@ -7,6 +7,7 @@ import weakref
 from typing import Any
 
 import click
+import sqlalchemy as sa
 from flask import Flask, current_app
 from flask_sqlalchemy import SQLAlchemy
 
@@ -101,7 +102,12 @@ class Vertz:
             result = project.apply_models()
         except VertzError as exc:
             click.echo(output.error(f"flask-vertz: boot auto-apply failed: {exc}"), err=True)
-            raise
+            raise exc from None
+        except sa.exc.SQLAlchemyError as exc:
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            message = f"boot auto-apply failed on {project.safe_url()}: {reason}"
+            click.echo(output.error(f"flask-vertz: {message}"), err=True)
+            raise VertzError(message) from None
         for line in output.apply_lines(result, prefix="flask-vertz: "):
             click.echo(line, err=True)
 

@@ -596,3 +596,18 @@ def _c52() -> tuple[Build, Build]:
     return (lambda md: todos(md, name="tasks")), (
         lambda md: todos(md, sa.Column("priority", sa.Integer))
     )
+
+
+@case(
+    "NOT NULL column dropped (rollback fills a placeholder)",
+    rows={"todos": [{"id": 1, "title": "a", "owner": "o", "n": 3}]},
+    keeps=[("SELECT title FROM todos", [("a",)])],
+)
+def _c53() -> tuple[Build, Build]:
+    return (
+        lambda md: todos(
+            md,
+            sa.Column("owner", sa.String(50), nullable=False),
+            sa.Column("n", sa.Integer, nullable=False),
+        )
+    ), (lambda md: todos(md))

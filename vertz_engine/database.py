@@ -15,6 +15,7 @@ import time
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -31,8 +32,9 @@ def safe_url(engine: Engine) -> str:
 
 
 @contextmanager
-def connect(engine: Engine) -> Iterator[Connection]:
-    """An autocommit connection; an unreachable database is one clear error."""
+def connect(engine: Engine, *, lock_timeout: float = 30.0) -> Iterator[Connection]:
+    """An autocommit connection; an unreachable database is one clear error, and so is a
+    SQLite database that stays locked by another process for ``lock_timeout`` seconds."""
     try:
         conn = engine.connect()
     except sa.exc.DBAPIError as exc:
@@ -40,11 +42,37 @@ def connect(engine: Engine) -> Iterator[Connection]:
         raise DatabaseUnreachable(
             f"cannot connect to the database at {safe_url(engine)}: {reason}"
         ) from None
+    sqlite = engine.dialect.name == "sqlite"
+    busy_before = 0
     try:
         conn = conn.execution_options(isolation_level="AUTOCOMMIT", no_parameters=True)
-        yield conn
+        if sqlite:
+            busy_before = _sqlite_pragma(conn, "busy_timeout")
+            conn.exec_driver_sql(f"PRAGMA busy_timeout={int(lock_timeout * 1000)}")
+        try:
+            yield conn
+        except sa.exc.OperationalError as exc:
+            if sqlite and "locked" in str(exc.orig).lower():
+                raise LockTimeout(
+                    f"the database is locked by another process and stayed locked for "
+                    f"{lock_timeout:g}s (VERTZ_LOCK_TIMEOUT)"
+                ) from None
+            raise
+        finally:
+            if sqlite and not conn.closed and not conn.invalidated:
+                conn.exec_driver_sql(f"PRAGMA busy_timeout={busy_before}")
     finally:
         conn.close()
+
+
+def exists(engine: Engine) -> bool:
+    """False for a SQLite file that does not exist yet (reading it must not create it)."""
+    if engine.dialect.name != "sqlite":
+        return True
+    path = engine.url.database
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return True
+    return Path(path).exists()
 
 
 def _sqlite_pragma(conn: Connection, name: str) -> int:

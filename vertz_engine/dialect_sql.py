@@ -195,3 +195,31 @@ def mysql_fk_index(table: str, data: dict[str, Any], fk: dict[str, Any]) -> ops.
         return None
     name = fk.get("name") or cols[0]
     return _sql(f"DROP INDEX {_q('mysql', name)} ON {_q('mysql', table)}")
+
+
+# -- placeholders for NOT NULL columns that come back in a rollback --------------------------
+
+_PLACEHOLDERS = (
+    (("Integer", "BigInteger", "SmallInteger", "Numeric", "Float", "Double", "DECIMAL"), "0"),
+    (("Boolean",), "0"),
+    (("DateTime", "TIMESTAMP"), "1970-01-01 00:00:00"),
+    (("Date",), "1970-01-01"),
+    (("Time",), "00:00:00"),
+    (("JSON", "JSONB"), "{}"),
+)
+
+
+def placeholder(column: dict[str, Any], dialect: str) -> str:
+    """A value every row can take for ``column`` (a literal server default)."""
+    cls = column["type"]["class"].rsplit(".", 1)[-1]
+    args = column["type"].get("args") or {}
+    if cls == "Enum" and args.get("enums"):
+        return str(args["enums"][0])
+    if cls == "Uuid":
+        return "00000000-0000-0000-0000-000000000000" if dialect == "postgresql" else "0" * 32
+    for names, value in _PLACEHOLDERS:
+        if cls in names:
+            if value == "0" and cls == "Boolean" and dialect == "postgresql":
+                return "false"
+            return value
+    return ""

@@ -90,8 +90,12 @@ def diff(
     *,
     renames: Mapping[str, str] | None = None,
     questioner: Questioner = default_questioner,
+    fill_not_null: bool = False,
 ) -> Plan:
     """The plan that turns ``old`` into ``new``.
+
+    ``fill_not_null`` (rollbacks): a NOT NULL column without a server default that comes
+    back gets a placeholder value in existing rows, so the schema can be restored.
 
     ``renames`` holds explicit decisions: ``{"table.old_col": "new_col", "old_table":
     "new_table"}`` (an empty value refuses that rename); they win over the questioner.
@@ -188,6 +192,7 @@ def diff(
             questioner,
             decisions,
             dialect,
+            fill_not_null,
         )
         if group is not None:
             steps.append(group)

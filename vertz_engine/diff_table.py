@@ -148,6 +148,7 @@ def diff_table(
     questioner: Questioner,
     decisions: list[tuple[RenameCandidate, bool]],
     dialect_name: str,
+    fill_not_null: bool = False,
 ) -> TableGroup | None:
     dialect = dialect_name
     old_cols = {c["name"]: c for c in old["columns"]}
@@ -280,6 +281,36 @@ def diff_table(
         column = snap_mod.column_from(col, dialect)
         if col["nullable"] or col.get("server_default") or col.get("primary_key"):
             level, reason = SAFE, ""
+        elif fill_not_null:
+            fill = dialect_sql.placeholder(col, dialect)
+            column.server_default = sa.DefaultClause(fill)
+            middle.append(
+                Change(
+                    ops.AddColumnOp(name, column),
+                    "add_column",
+                    name,
+                    c,
+                    SAFE,
+                    f"NOT NULL; existing rows get {fill!r}, the old values cannot come back",
+                )
+            )
+            middle.append(
+                Change(
+                    ops.AlterColumnOp(
+                        name,
+                        c,
+                        modify_server_default=None,
+                        existing_server_default=fill,
+                        existing_type=column.type,
+                        existing_nullable=False,
+                    ),
+                    "alter_column",
+                    name,
+                    c,
+                    reason="placeholder default removed",
+                )
+            )
+            continue
         else:
             level, reason = BLOCKING, "NOT NULL without a server default fails on a table with rows"
         middle.append(Change(ops.AddColumnOp(name, column), "add_column", name, c, level, reason))

@@ -23,6 +23,7 @@ NO_TRANSACTION_MARKER = "-- vertz:no-transaction"
 DESTRUCTIVE_PREFIX = "-- vertz:destructive "
 SIGN_HINT = "flask vertz-db migrate sign {name}"
 FILE_RE = re.compile(r"^(\d{4,})_([a-z0-9_]+)\.sql$")
+LOOSE_RE = re.compile(r"^\d+_.*\.sql$", re.I)
 _HEADER_RE = re.compile(
     r"\A-- Migration: (?P<name>[^\n]*)\n-- Created: (?P<created>[^\n]*)\n"
     r"-- Checksum: (?P<checksum>[^\n]*)\n\n"
@@ -181,6 +182,12 @@ def list_files(directory: Path) -> list[MigrationFile]:
     """All migration files in ``directory``, in number order (then name)."""
     if not directory.is_dir():
         return []
+    for p in directory.iterdir():
+        if p.suffix.lower() == ".sql" and LOOSE_RE.match(p.name) and not FILE_RE.match(p.name):
+            raise MigrationFileError(
+                f"{p.name}: migration file names are NNNN_name.sql with a name of a-z, 0-9 and _ "
+                f"(rename it, e.g. to {p.name.split('_')[0]}_{slugify(p.stem.partition('_')[2] or 'x')}.sql)"
+            )
     files = [parse(p) for p in directory.iterdir() if p.is_file() and FILE_RE.match(p.name)]
     return sorted(files, key=lambda f: (f.number, f.name))
 

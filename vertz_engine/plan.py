@@ -114,4 +114,6 @@ class Plan:
                 back[c.new] = c.old
         from .diff import diff
 
-        return diff(self.new, self.old, renames=back, questioner=lambda _c: False)
+        return diff(
+            self.new, self.old, renames=back, questioner=lambda _c: False, fill_not_null=True
+        )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,24 @@ def parse_renames(specs: list[str] | tuple[str, ...]) -> dict[str, str]:
             )
         out[old] = new
     return out
+
+
+def check_renames(plan: Plan, renames: Mapping[str, str]) -> None:
+    """Refuse explicit rename decisions that match no dropped + added pair (a typo would
+    otherwise turn a rename into drop + add and lose the values)."""
+    keys = {c.key: c for c, _ok in plan.renames}
+    for key, new in renames.items():
+        cand = keys.get(key)
+        accepted = any(c.key == key and c.new == new and ok for c, ok in plan.renames)
+        if new and not accepted:
+            what = "column" if "." in key else "table"
+            dropped = [c.key for c, _ in plan.renames]
+            hint = f" (probable renames here: {', '.join(sorted(set(dropped)))})" if dropped else ""
+            raise InvalidName(
+                f"--rename {key}={new}: the changes do not drop {what} {key} and add {new}{hint}"
+            )
+        if not new and cand is None:
+            raise InvalidName(f"--no-rename {key}: no probable rename of {key} in these changes")
 
 
 @dataclass
@@ -176,6 +195,9 @@ class Project:
     def safe_url(self) -> str:
         return database.safe_url(self.engine)
 
+    def _connect(self) -> AbstractContextManager[Connection]:
+        return database.connect(self.engine, lock_timeout=self.lock_timeout)
+
     def _load_migrations_snapshot(self) -> Snapshot | None:
         snap = snapshot_file.load(
             self.migrations_snapshot_path,
@@ -264,6 +286,7 @@ class Project:
         renames: Mapping[str, str] | None = None,
         questioner: Questioner = default_questioner,
         dry_run: bool = False,
+        verify_renames: bool = True,
     ) -> ApplyResult:
         """Bring the database to the models, with no migration file (boot, ``push``)."""
         if self.production:
@@ -274,14 +297,14 @@ class Project:
             )
         target = self.target()
         fp = snap_mod.fingerprint(target)
-        with database.connect(self.engine) as conn:
+        with self._connect() as conn:
             if history.read_fingerprint(conn) == fp:  # the common case: one cheap query
                 self._save_local(target)
                 return ApplyResult("unchanged")
             with database.lock(conn, timeout=self.lock_timeout):
                 with database.transaction(conn, lock_timeout=self.lock_timeout):
                     result = self._apply_models_locked(
-                        conn, target, fp, renames, questioner, dry_run
+                        conn, target, fp, renames, questioner, dry_run, verify_renames
                     )
         if not dry_run:
             self._save_local(target)
@@ -295,8 +318,10 @@ class Project:
         renames: Mapping[str, str] | None,
         questioner: Questioner,
         dry_run: bool,
+        verify_renames: bool = True,
     ) -> ApplyResult:
-        history.ensure_tables(conn)
+        if not dry_run:
+            history.ensure_tables(conn)
         st = history.read_state(conn)  # read again, under the lock
         if st is not None and st.fingerprint == fp:
             return ApplyResult("unchanged")
@@ -309,6 +334,8 @@ class Project:
                 history.write_state(conn, fp, target)
             return ApplyResult("adopted", changes=changes, skipped=skipped)
         plan = diff(base, target, renames=renames, questioner=questioner)
+        if verify_renames:
+            check_renames(plan, renames or {})
         found = problems(conn, plan, set(base["tables"]))
         if found:
             raise BlockingChange(
@@ -353,8 +380,27 @@ class Project:
         questioner: Questioner = default_questioner,
     ) -> Plan:
         """The changes the next migration file would hold (models vs migrations snapshot)."""
-        base = self._load_migrations_snapshot() or self.empty()
-        return diff(base, self.target(), renames=renames, questioner=questioner)
+        ms = self._load_migrations_snapshot()
+        self._check_snapshot_matches_files(ms)
+        plan = diff(ms or self.empty(), self.target(), renames=renames, questioner=questioner)
+        check_renames(plan, renames or {})
+        return plan
+
+    def snapshot_problems(self, ms: Snapshot | None) -> list[str]:
+        """Files the migrations snapshot counts that are not in the folder any more."""
+        names = {f.name for f in self.files()}
+        return [
+            f"{self.migrations_snapshot_path} includes the changes of {name}, but "
+            f"{self.migrations_dir / (name + '.sql')} is missing: restore the file (or restore "
+            f"{self.migrations_snapshot_path.name} to the version before it from version control)"
+            for name in self._steps(ms)
+            if name not in names
+        ]
+
+    def _check_snapshot_matches_files(self, ms: Snapshot | None) -> None:
+        problems = self.snapshot_problems(ms)
+        if problems:
+            raise SnapshotError(problems[0])
 
     def migrate_dev(
         self,
@@ -372,6 +418,7 @@ class Project:
             )
         slug = migration_file.slugify(name)
         ms = self._load_migrations_snapshot()
+        self._check_snapshot_matches_files(ms)
         steps = self._steps(ms)
         if plan is None:
             plan = diff(ms or self.empty(), self.target(), renames=renames, questioner=questioner)
@@ -379,9 +426,28 @@ class Project:
             return DevResult(plan)
         for f in self.files():
             f.verify()
+        if not create_only:
+            # what would fail on the local rows is explained before anything is written
+            with self._connect() as conn:
+                st = history.read_state(conn)
+                base = (
+                    self._base(conn, st)
+                    if st is not None or not history.user_tables(conn)
+                    else None
+                )
+                if base is not None:
+                    local_plan = diff(base, plan.new, renames=plan.chosen_renames())
+                    found = problems(conn, local_plan, set(base["tables"]))
+                    if found:
+                        raise BlockingChange(
+                            "these changes would fail on the rows the local database has; "
+                            "no file was written:\n  " + "\n  ".join(found),
+                            problems=found,
+                        )
         dialect = self.engine.dialect
         up = render.render(plan, dialect)
-        down = render.render(plan.reversed(), dialect)
+        down_plan = plan.reversed()
+        down = render.render(down_plan, dialect)
         up_notes = [
             f"{migration_file.DESTRUCTIVE_PREFIX}{c.describe()}" for c in plan.destructive()
         ]
@@ -390,6 +456,10 @@ class Project:
             f"{'.' + c.column if c.column else ''}, not its data"
             for c in plan.changes()
             if c.kind in ("drop_column", "drop_table")
+        ] + [
+            f"-- note: {c.describe()}"
+            for c in down_plan.changes()
+            if "cannot come back" in c.reason
         ]
         path = migration_file.next_path(self.migrations_dir, slug)
         text = migration_file.render(
@@ -400,13 +470,22 @@ class Project:
         snapshot_file.save(self.migrations_snapshot_path, plan.new, steps=steps)
         result = DevResult(plan, path)
         if not create_only:
+            # A local database that boot or push moved off the files' path (part of these
+            # changes applied, say) is brought to the models first; the files are then
+            # recorded, not run twice.
+            with self._connect() as conn:
+                current = history.read_fingerprint(conn)
+                fresh = current is None and not history.user_tables(conn)
+            on_path = fresh or current in {*steps.values(), snap_mod.fingerprint(self.empty())}
+            if not on_path:
+                self.apply_models(renames=plan.chosen_renames(), verify_renames=False)
             result.deploy = self.deploy(force=True)
         return result
 
     def sign(self, name: str) -> bool:
         """Re-sign an edited migration file that is not applied yet."""
         f = self._find(name)
-        with database.connect(self.engine) as conn:
+        with self._connect() as conn:
             rows = history.read_history(conn) or []
         if any(r.name == f.name for r in rows):
             raise VertzError(
@@ -440,7 +519,7 @@ class Project:
         ms = self._load_migrations_snapshot()
         steps = self._steps(ms)
         result = DeployResult()
-        with database.connect(self.engine) as conn:
+        with self._connect() as conn:
             with database.lock(conn, timeout=self.lock_timeout):
                 rows = history.read_history(conn) or []
                 applied = {r.name: r for r in rows}
@@ -454,6 +533,9 @@ class Project:
                             name=f.name,
                         )
                 pending = [f for f in files if f.name not in applied]
+                if dry_run:
+                    result.pending = pending
+                    return result
                 if self.production and not force:
                     notes = [f"{f.name}: {n}" for f in pending for n in f.destructive_notes()]
                     if notes:
@@ -464,14 +546,11 @@ class Project:
                             + "\n  ".join(notes),
                             changes=notes,
                         )
-                if dry_run:
-                    result.pending = pending
-                    return result
                 if not pending:
                     return result
                 self._run_pending(conn, files, pending, steps, ms, result, progress)
         if not self.production and ms is not None:
-            with database.connect(self.engine) as conn:
+            with self._connect() as conn:
                 st = history.read_state(conn)
             if st is not None and st.fingerprint == snap_mod.fingerprint(ms):
                 self._save_local(ms)
@@ -542,7 +621,7 @@ class Project:
         order = list(files)
         empty_fp = snap_mod.fingerprint(self.empty())
         result = RollbackResult()
-        with database.connect(self.engine) as conn:
+        with self._connect() as conn:
             with database.lock(conn, timeout=self.lock_timeout):
                 rows = [r for r in history.read_history(conn) or [] if r.status == history.APPLIED]
                 if len(rows) < steps:
@@ -586,8 +665,10 @@ class Project:
         files = self.files()
         ms = self._load_migrations_snapshot()
         plan = diff(ms or self.empty(), self.target())
-        with database.connect(self.engine) as conn:
-            rows = history.read_history(conn) or []
+        rows: list[history.HistoryRow] = []
+        if database.exists(self.engine):
+            with self._connect() as conn:
+                rows = history.read_history(conn) or []
         by_name = {f.name: f for f in files}
         applied_names = {r.name for r in rows}
         max_applied = max((by_name[r.name].number for r in rows if r.name in by_name), default=0)
@@ -651,5 +732,6 @@ class Project:
     def check(self) -> CheckResult:
         """For CI, no database needed: model changes no file captures, unsigned files."""
         unsigned = [f.name for f in self.files() if not f.signed]
-        ms = self._load_migrations_snapshot() or self.empty()
-        return CheckResult(diff(ms, self.target()).changes(), unsigned)
+        ms = self._load_migrations_snapshot()
+        self._check_snapshot_matches_files(ms)
+        return CheckResult(diff(ms or self.empty(), self.target()).changes(), unsigned)

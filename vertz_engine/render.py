@@ -76,7 +76,10 @@ def _render_group(operations: Operations, group: TableGroup, dialect: Dialect) -
         if _is_rename(op):
             operations.invoke(op)
         elif isinstance(op, ops.AddColumnOp):
-            added.append(op.column.name)
+            if _add_in_place(op.column):
+                operations.invoke(op)  # it then exists, and the rebuild copies it
+            else:
+                added.append(op.column.name)
     after = snap_mod.add_table(sa.MetaData(), group.table, group.after)
     _add_referred_stubs(after, group.after)
     order = tuple(c.name for c in after.columns)

@@ -29,7 +29,7 @@ def _reason(exc: sa.exc.DBAPIError) -> str:
 
 
 def _unquote(name: str) -> str:
-    if name[:1] in "\"`[":
+    if name[:1] in '"`[':
         return name[1:-1].replace('""', '"')
     return name
 

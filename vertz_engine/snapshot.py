@@ -195,9 +195,48 @@ def validate(snap: Any, source: str) -> Snapshot:
     if not isinstance(snap.get("dialect"), str):
         raise SnapshotError(f"{source} does not say which database dialect it describes")
     for name, table in snap["tables"].items():
-        if not isinstance(table, dict) or not isinstance(table.get("columns"), list):
-            raise SnapshotError(f"{source}: table {name!r} is malformed")
+        problem = _table_problem(table)
+        if problem:
+            raise SnapshotError(f"{source}: table {name!r} is malformed ({problem})")
     return snap
+
+
+_LISTS = ("indexes", "unique_constraints", "foreign_keys", "check_constraints")
+
+
+def _table_problem(table: Any) -> str | None:
+    """What is wrong with a snapshot table entry, or None."""
+    if not isinstance(table, dict):
+        return "not an object"
+    cols = table.get("columns")
+    if not isinstance(cols, list) or not cols:
+        return "no columns"
+    for col in cols:
+        if not isinstance(col, dict):
+            return "a column is not an object"
+        for key, kind in (("name", str), ("sql_type", str), ("nullable", bool), ("type", dict)):
+            if not isinstance(col.get(key), kind):
+                return f"a column has no valid {key!r}"
+        if not isinstance(col["type"].get("class"), str):
+            return f"column {col['name']!r} has no type class"
+    pk = table.get("primary_key")
+    if not isinstance(pk, dict) or not isinstance(pk.get("columns"), list):
+        return "no valid 'primary_key'"
+    for key in _LISTS:
+        items = table.get(key)
+        if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+            return f"no valid {key!r}"
+        for item in items:
+            if key != "check_constraints" and not isinstance(item.get("columns"), list):
+                return f"an entry of {key!r} has no 'columns'"
+            if key == "check_constraints" and not isinstance(item.get("sqltext"), str):
+                return "a check constraint has no 'sqltext'"
+            if key == "foreign_keys" and not (
+                isinstance(item.get("referred_table"), str)
+                and isinstance(item.get("referred_columns"), list)
+            ):
+                return "a foreign key has no referred table or columns"
+    return None
 
 
 # -- snapshot -> SQLAlchemy objects ---------------------------------------------------------
