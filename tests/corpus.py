@@ -611,3 +611,39 @@ def _c53() -> tuple[Build, Build]:
             sa.Column("n", sa.Integer, nullable=False),
         )
     ), (lambda md: todos(md))
+
+
+@case(
+    "enum value added and used as the default in the same migration",
+    rows={"todos": [{"id": 1, "title": "a", "status": "done"}]},
+    keeps=[("SELECT status FROM todos", [("done",)])],
+)
+def _c54() -> tuple[Build, Build]:
+    return (
+        lambda md: todos(md, sa.Column("status", sa.Enum("open", "done", name="todo_status")))
+    ), (
+        lambda md: todos(
+            md,
+            sa.Column(
+                "status",
+                sa.Enum("open", "doing", "done", name="todo_status"),
+                server_default="doing",
+            ),
+        )
+    )
+
+
+@case(
+    "non-native enum with a CHECK gains a value",
+    rows={"todos": [{"id": 1, "title": "a", "status": "done"}]},
+    keeps=[("SELECT status FROM todos", [("done",)])],
+)
+def _c55() -> tuple[Build, Build]:
+    def col(*values: str) -> sa.Column[str]:
+        return sa.Column(
+            "status", sa.Enum(*values, name="st", native_enum=False, create_constraint=True)
+        )
+
+    return (lambda md: todos(md, col("open", "done"))), (
+        lambda md: todos(md, col("open", "doing", "done"))
+    )

@@ -12,6 +12,9 @@ from . import snapshot as snap_mod
 from .snapshot import Snapshot
 
 PG_MAX = 63
+# A statement PostgreSQL must commit before the migration's transaction may use its result
+# (a new enum value). The runner runs it on its own, first; it is written to be repeatable.
+OUTSIDE_TRANSACTION = "-- vertz:outside-transaction"
 
 
 def _q(dialect: str, name: str) -> str:
@@ -82,7 +85,10 @@ def drop_enum(name: str) -> ops.ExecuteSQLOp:
 
 
 def alter_enum(
-    name: str, old: list[str], new: list[str], users: list[tuple[str, dict[str, Any]]]
+    name: str,
+    old: list[str],
+    new: list[str],
+    users: list[tuple[str, dict[str, Any], dict[str, Any] | None]],
 ) -> list[ops.MigrateOperation]:
     """Turn enum ``name`` from ``old`` values to ``new``: ``ADD VALUE`` where only values are
     added in place, otherwise a new type swapped in under the columns that use it."""
@@ -95,7 +101,11 @@ def alter_enum(
                 continue
             following = next((v for v in new[i + 1 :] if v in present), None)
             where = f" BEFORE {_lit(following)}" if following is not None else ""
-            out.append(_sql(f"ALTER TYPE {q} ADD VALUE {_lit(value)}{where}"))
+            out.append(
+                _sql(
+                    f"{OUTSIDE_TRANSACTION}\nALTER TYPE {q} ADD VALUE IF NOT EXISTS {_lit(value)}{where}"
+                )
+            )
             present.insert(present.index(following) if following else len(present), value)
         return out
     tmp = _q("postgresql", f"{name}_old"[:PG_MAX])
@@ -103,13 +113,14 @@ def alter_enum(
         _sql(f"ALTER TYPE {q} RENAME TO {tmp}"),
         create_enum(name, new),
     ]
-    for table, col in users:
+    for table, col, new_col in users:
         t, c = _q("postgresql", table), _q("postgresql", col["name"])
         if col.get("server_default"):
             swap.append(_sql(f"ALTER TABLE {t} ALTER COLUMN {c} DROP DEFAULT"))
         swap.append(_sql(f"ALTER TABLE {t} ALTER COLUMN {c} TYPE {q} USING {c}::text::{q}"))
         default = col.get("server_default")
-        if default:
+        # put back a default that stays; one that changes is set by the column's own change
+        if default and new_col is not None and new_col.get("server_default") == default:
             value = _lit(default["literal"]) if "literal" in default else default["sql"]
             swap.append(_sql(f"ALTER TABLE {t} ALTER COLUMN {c} SET DEFAULT {value}"))
     swap.append(_sql(f"DROP TYPE {tmp}"))

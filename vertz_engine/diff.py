@@ -140,7 +140,18 @@ def diff(
         if old_enums[name] == new_enums[name]:
             continue
         users = [
-            (table_renames.get(t, t), col)
+            (
+                table_renames.get(t, t),
+                col,
+                next(
+                    (
+                        c
+                        for c in new_t[table_renames.get(t, t)]["columns"]
+                        if c["name"] == col["name"]
+                    ),
+                    None,
+                ),
+            )
             for t, col in dialect_sql.enum_users(old, name)
             if table_renames.get(t, t) in new_t
         ]

@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from alembic.operations import ops
 
-from . import dialect_sql
+from . import canonical, dialect_sql
 from . import snapshot as snap_mod
 from .dialect_sql import database_name
 from .plan import (
@@ -30,7 +30,7 @@ def _similarity(a: str, b: str) -> float:
 
 
 def _shape(col: dict[str, Any]) -> tuple[Any, ...]:
-    return (col["sql_type"], col["nullable"], bool(col.get("primary_key")))
+    return (canonical.sql_type(col["sql_type"], "*"), col["nullable"], bool(col.get("primary_key")))
 
 
 def table_shape(table: dict[str, Any]) -> list[tuple[Any, ...]]:
@@ -336,6 +336,18 @@ def diff_table(
         )
         if change is not None:
             middle.append(change)
+            check = _type_check_name(old_cols[oname])
+            if (
+                check
+                and dialect in ("mysql", "mariadb")  # PostgreSQL's alter drops it by itself
+                and getattr(change.op, "modify_type", None) is not None
+            ):
+                # the type's own CHECK (a non-native enum's values) goes with the old type
+                first.append(
+                    Change(
+                        ops.DropConstraintOp(check, name, type_="check"), "drop_check", name, check
+                    )
+                )
         auto = _autoincrement(name, c, old_cols[oname], new_cols[c], new_table.c[c], dialect)
         if auto is not None:
             (auto_off if not new_cols[c].get("autoincrement") else auto_on).append(auto)
@@ -436,12 +448,25 @@ def _alter(
     kw: dict[str, Any] = {}
     reasons: list[str] = []
     level = SAFE
-    if old["sql_type"] != new["sql_type"]:
+    native_enum = dialect == "postgresql" and canonical.enum_values(new) is not None
+    values_changed = canonical.enum_values(old) != canonical.enum_values(new) and not native_enum
+    if (
+        canonical.sql_type(old["sql_type"], dialect) != canonical.sql_type(new["sql_type"], dialect)
+        or values_changed
+    ):
         kw["modify_type"] = new_col.type
         if dialect == "postgresql":
             quoted = snap_mod.dialect_for(dialect).identifier_preparer.quote(column)
             kw["postgresql_using"] = f"{quoted}::{new['sql_type']}"
-        if _is_widening(old, new):
+        old_values, new_values = canonical.enum_values(old), canonical.enum_values(new)
+        if old_values is not None and new_values is not None:
+            removed = [v for v in old_values if v not in new_values]
+            if removed:
+                level = DESTRUCTIVE
+                reasons.append(f"enum drops value(s) {', '.join(removed)}; fails if rows use them")
+            else:
+                reasons.append("enum values " + ", ".join(new_values))
+        elif _is_widening(old, new):
             reasons.append(f"type {old['sql_type']} -> {new['sql_type']}, widening")
         else:
             level = DESTRUCTIVE
@@ -453,7 +478,9 @@ def _alter(
             reasons.append("NOT NULL fails if NULLs exist")
         else:
             reasons.append("now nullable")
-    if old.get("server_default") != new.get("server_default"):
+    if canonical.server_default(
+        old.get("server_default"), old["sql_type"]
+    ) != canonical.server_default(new.get("server_default"), new["sql_type"]):
         kw["modify_server_default"] = snap_mod._server_default_obj(new.get("server_default"))
         reasons.append("server default changes")
     if old.get("comment") != new.get("comment"):
@@ -497,3 +524,11 @@ def _autoincrement(
         autoincrement=on,
     )
     return Change(op, "alter_column", table, column, SAFE, reason)
+
+
+def _type_check_name(col: dict[str, Any]) -> str | None:
+    """The name of the CHECK a non-native enum or boolean type creates for itself."""
+    args = col["type"].get("args") or {}
+    if args.get("create_constraint") and args.get("name"):
+        return str(args["name"])
+    return None

@@ -15,6 +15,8 @@ from collections.abc import Callable
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from .database import connect
+from .dialect_sql import OUTSIDE_TRANSACTION
 from .errors import MigrationFailed
 
 _IDENT = r'(?:"(?:[^"]|"")+"|`[^`]+`|\[[^\]]+\]|[A-Za-z_][A-Za-z0-9_$]*)'
@@ -64,7 +66,10 @@ def execute(
                     )
                     if row[0]
                 ]
-            if sqlite and (m := _REBUILD_RENAME.match(code)):
+            if statement.lstrip().startswith(OUTSIDE_TRANSACTION):
+                with connect(conn.engine) as side:
+                    side.exec_driver_sql(statement)
+            elif sqlite and (m := _REBUILD_RENAME.match(code)):
                 legacy = conn.exec_driver_sql("PRAGMA legacy_alter_table").scalar()
                 conn.exec_driver_sql("PRAGMA legacy_alter_table=ON")
                 try:
