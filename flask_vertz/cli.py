@@ -158,6 +158,7 @@ def migrate_dev(
     if plan.empty:
         click.echo("No model changes: no migration file written.")
         return
+    project.annotate(plan)
     click.echo("Changes:")
     for line in output.plan_lines(plan):
         click.echo(line)

@@ -31,7 +31,7 @@ def dim(text: str) -> str:
 
 def change_line(change: Change) -> str:
     marker = {DESTRUCTIVE: "!", BLOCKING: "?"}.get(change.level, "+")
-    text = f"  {marker} {change.describe()}"
+    text = f"  {marker} {change.describe_with_fact()}"
     colour = _LEVEL_COLOUR.get(change.level)
     return click.style(text, fg=colour) if colour else text
 

@@ -134,7 +134,9 @@ def test_not_null_column_on_table_with_rows_is_explained_and_nothing_changes(
     from vertz_engine.facts import BlockingChange
 
     with pytest.raises(
-        BlockingChange, match="owner: NOT NULL without a server default, but todos has 1 row"
+        BlockingChange,
+        match=r"add column todos.owner \(NOT NULL without a server default fails on a table "
+        r"with rows\): the table has 1 row\(s\). Give the column a server_default",
     ):
         make_app(v_bad)
     assert reflect(engine) == before

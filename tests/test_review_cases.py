@@ -82,7 +82,10 @@ def test_migrate_dev_explains_blocking_change_before_writing(
     snap = (tmp_path / "migrations" / "_snapshot.json").read_bytes()
     r = run(app2, "migrate", "dev", "--name", "strict")
     assert r.exit_code == 1
-    assert "alter column todos.priority to NOT NULL: 1 row(s) hold NULL" in r.output
+    assert (
+        "alter column todos.priority (NOT NULL fails if NULLs exist): 1 row(s) hold NULL. "
+        "Fill them first" in r.output
+    )
     assert "no file was written" in r.output
     assert not (tmp_path / "migrations" / "0002_strict.sql").exists()
     assert (tmp_path / "migrations" / "_snapshot.json").read_bytes() == snap

@@ -54,11 +54,15 @@ class Change:
     level: str = SAFE
     reason: str = ""
     extra: list[ops.MigrateOperation] = field(default_factory=list)  # rendered right after op
+    fact: str = ""  # what the live rows say, where a database was at hand
 
     def describe(self) -> str:
         target = f"{self.table}.{self.column}" if self.column else self.table
         text = f"{self.kind.replace('_', ' ')} {target}"
         return f"{text} ({self.reason})" if self.reason else text
+
+    def describe_with_fact(self) -> str:
+        return f"{self.describe()}: {self.fact}" if self.fact else self.describe()
 
 
 @dataclass

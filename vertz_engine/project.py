@@ -29,7 +29,7 @@ from .errors import (
     SnapshotError,
     VertzError,
 )
-from .facts import BlockingChange, problems
+from .facts import BlockingChange, annotate, problems
 from .migration_file import MigrationFile
 from .snapshot import Snapshot
 
@@ -385,6 +385,13 @@ class Project:
         plan = diff(ms or self.empty(), self.target(), renames=renames, questioner=questioner)
         check_renames(plan, renames or {})
         return plan
+
+    def annotate(self, plan: Plan) -> None:
+        """Add what the local database's rows say to each change (rows a drop loses, ...)."""
+        if not database.exists(self.engine):
+            return
+        with self._connect() as conn:
+            annotate(conn, plan, set(plan.old["tables"]) & set(history.user_tables(conn)))
 
     def snapshot_problems(self, ms: Snapshot | None) -> list[str]:
         """Files the migrations snapshot counts that are not in the folder any more."""

@@ -35,7 +35,7 @@ def dialect_for(name: str) -> Dialect:
         cls = registry.load(name)
     except Exception as exc:  # noqa: BLE001 - sqlalchemy raises NoSuchModuleError
         raise SnapshotError(f"unknown database dialect {name!r}") from exc
-    return cls()  # type: ignore[no-any-return]
+    return cls() if isinstance(cls, type) else cls  # type: ignore[no-any-return]
 
 
 def empty(dialect: str) -> Snapshot:

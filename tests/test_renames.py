@@ -1,0 +1,207 @@
+"""Renames keep data: decided without a terminal (printed, with the override), asked on a
+terminal, overridden with --rename / --no-rename, and the same decision at boot."""
+
+from __future__ import annotations
+
+import os
+import pty
+import select
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from tests.conftest import AppFactory
+from tests.test_cli import dev_app, run
+
+
+def v_descr(db):  # type: ignore[no-untyped-def]
+    class Todo(db.Model):
+        __tablename__ = "todos"
+        id = sa.Column(sa.Integer, primary_key=True)
+        title = sa.Column(sa.String(200), nullable=False)
+        descr = sa.Column(sa.String(200))
+
+
+def v_description(db):  # type: ignore[no-untyped-def]
+    class Todo(db.Model):
+        __tablename__ = "todos"
+        id = sa.Column(sa.Integer, primary_key=True)
+        title = sa.Column(sa.String(200), nullable=False)
+        description = sa.Column(sa.String(200))
+
+
+def v_name(db):  # type: ignore[no-untyped-def]
+    class Todo(db.Model):
+        __tablename__ = "todos"
+        id = sa.Column(sa.Integer, primary_key=True)
+        name = sa.Column(sa.String(200), nullable=False)
+        descr = sa.Column(sa.String(200))
+
+
+def _seed(make_app: AppFactory) -> None:
+    app = dev_app(make_app, v_descr)
+    assert run(app, "migrate", "dev", "--name", "init").exit_code == 0
+    with make_app.engine(app).begin() as conn:
+        conn.execute(sa.text("INSERT INTO todos (title, descr) VALUES ('a', 'kept')"))
+
+
+def test_without_a_terminal_the_decision_is_printed_with_its_override(make_app: AppFactory) -> None:
+    _seed(make_app)
+    app = dev_app(make_app, v_description)
+    r = run(app, "migrate", "dev", "--name", "describe")
+    assert r.exit_code == 0, r.output
+    assert (
+        "~ treated as a rename: column todos.descr -> todos.description (values kept); "
+        "to drop and add instead: --no-rename todos.descr" in r.output
+    )
+    with make_app.engine(app).connect() as conn:
+        assert conn.execute(sa.text("SELECT description FROM todos")).scalar() == "kept"
+
+
+def test_no_rename_overrides_to_drop_and_add(make_app: AppFactory, tmp_path: Path) -> None:
+    _seed(make_app)
+    app = dev_app(make_app, v_description)
+    r = run(
+        app, "migrate", "dev", "--name", "describe", "--no-rename", "todos.descr", "--create-only"
+    )
+    assert r.exit_code == 0, r.output
+    assert "not treated as a rename: column todos.descr -> todos.description" in r.output
+    text = (tmp_path / "migrations" / "0002_describe.sql").read_text()
+    assert "DROP COLUMN descr" in text and "RENAME" not in text.split("-- @rollback")[0]
+
+
+def test_dissimilar_names_need_an_explicit_rename(make_app: AppFactory, tmp_path: Path) -> None:
+    _seed(make_app)
+    app = dev_app(make_app, v_name)
+    r = run(app, "migrate", "dev", "--name", "n", "--create-only")
+    assert r.exit_code == 0, r.output
+    assert "not treated as a rename: column todos.title -> todos.name" in r.output
+    assert "to rename instead: --rename todos.title=name" in r.output
+    assert "DROP COLUMN title" in (tmp_path / "migrations" / "0002_n.sql").read_text()
+
+
+def test_explicit_rename_keeps_values(make_app: AppFactory) -> None:
+    _seed(make_app)
+    app = dev_app(make_app, v_name)
+    r = run(app, "migrate", "dev", "--name", "n", "--rename", "todos.title=name")
+    assert r.exit_code == 0, r.output
+    with make_app.engine(app).connect() as conn:
+        assert conn.execute(sa.text("SELECT name, descr FROM todos")).one() == ("a", "kept")
+
+
+def test_boot_uses_the_same_decision_and_prints_it(make_app: AppFactory, capsys) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(v_descr)
+    with make_app.engine(app).begin() as conn:
+        conn.execute(sa.text("INSERT INTO todos (title, descr) VALUES ('a', 'kept')"))
+    capsys.readouterr()
+    app2 = make_app(v_description)
+    err = capsys.readouterr().err
+    assert "treated as a rename: column todos.descr -> todos.description (values kept)" in err
+    with make_app.engine(app2).connect() as conn:
+        assert conn.execute(sa.text("SELECT description FROM todos")).scalar() == "kept"
+
+
+APP = """
+import os
+import sqlalchemy as sa
+from flask import Flask
+from flask_sqlalchemy import SQLAlchemy
+from flask_vertz import Vertz
+
+db = SQLAlchemy()
+
+class Todo(db.Model):
+    __tablename__ = "todos"
+    id = sa.Column(sa.Integer, primary_key=True)
+    if os.environ["MODELS"] == "v1":
+        title = sa.Column(sa.String(200), nullable=False)
+    else:
+        name = sa.Column(sa.String(200), nullable=False)
+
+def create_app():
+    app = Flask(__name__)
+    app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.environ["DB"]
+    db.init_app(app)
+    Vertz(app, db)
+    return app
+"""
+
+
+def _flask_in_pty(
+    cwd: Path, env: dict[str, str], args: list[str], answer: bytes
+) -> tuple[int, str]:
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "app", *args],
+        cwd=cwd,
+        env=env,
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        close_fds=True,
+    )
+    os.close(slave)
+    out = b""
+    answered = False
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([master], [], [], 0.2)
+        if ready:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            out += chunk
+            if not answered and b"a rename" in out and b"[" in out.split(b"a rename")[-1]:
+                os.write(master, answer)
+                answered = True
+        elif proc.poll() is not None:
+            break
+    proc.wait(timeout=30)
+    os.close(master)
+    return proc.returncode, out.decode(errors="replace")
+
+
+def test_on_a_terminal_the_question_is_asked(tmp_path: Path) -> None:
+    (tmp_path / "app.py").write_text(APP)
+    env = {**os.environ, "DB": str(tmp_path / "t.db"), "MODELS": "v1", "VERTZ_AUTO_APPLY": "0"}
+    env.pop("PYTHONPATH", None)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "flask",
+            "--app",
+            "app",
+            "vertz-db",
+            "migrate",
+            "dev",
+            "--name",
+            "init",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    code, out = _flask_in_pty(
+        tmp_path,
+        {**env, "MODELS": "v2"},
+        ["vertz-db", "migrate", "dev", "--name", "rename"],
+        b"y\n",
+    )
+    assert code == 0, out
+    assert (
+        "Is column todos.title -> todos.name a rename (values kept)? No means drop + add [y/N]"
+        in out
+    )
+    assert "treated as a rename: column todos.title -> todos.name" in out
+    assert (
+        "RENAME COLUMN title TO name" in (tmp_path / "migrations" / "0002_rename.sql").read_text()
+    )
