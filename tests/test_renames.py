@@ -80,7 +80,10 @@ def test_dissimilar_names_need_an_explicit_rename(make_app: AppFactory, tmp_path
     assert r.exit_code == 0, r.output
     assert "not treated as a rename: column todos.title -> todos.name" in r.output
     assert "to rename instead: --rename todos.title=name" in r.output
-    assert "DROP COLUMN title" in (tmp_path / "migrations" / "0002_n.sql").read_text()
+    assert (
+        "-- vertz:destructive drop column todos.title"
+        in (tmp_path / "migrations" / "0002_n.sql").read_text()
+    )
 
 
 def test_explicit_rename_keeps_values(make_app: AppFactory) -> None:
