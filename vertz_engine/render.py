@@ -60,7 +60,9 @@ def render(plan: Plan, dialect: Dialect) -> list[str]:
 
 
 def _render_group(operations: Operations, group: TableGroup, dialect: Dialect) -> None:
-    if dialect.name != "sqlite" or all(_sqlite_in_place(c, group.before) for c in group.changes):
+    if dialect.name != "sqlite" or (
+        all(_sqlite_in_place(c, group.before) for c in group.changes) and _adds_at_end(group)
+    ):
         for change in group.changes:
             _invoke(operations, change)
         return
@@ -89,6 +91,14 @@ def _render_group(operations: Operations, group: TableGroup, dialect: Dialect) -
         for name in added:
             batch.drop_column(name)
             batch.add_column(after.c[name]._copy())
+
+
+def _adds_at_end(group: TableGroup) -> bool:
+    """SQLite appends an added column; where the models put it elsewhere, rebuild instead
+    so the column order is the one ``create_all`` gives."""
+    added = {c.op.column.name for c in group.changes if isinstance(c.op, ops.AddColumnOp)}
+    names = [c["name"] for c in group.after["columns"]]
+    return all(n in added for n in names[len(names) - len(added) :]) if added else True
 
 
 def _invoke(operations: Operations, change: Change) -> None:
