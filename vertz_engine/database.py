@@ -23,6 +23,7 @@ from sqlalchemy.engine import Connection, Engine
 from .errors import DatabaseUnreachable, LockTimeout, VertzError
 
 LOCK_NAME = "flask_vertz_migrations"
+IN_TRANSACTION = "vertz_in_transaction"  # conn.info key: our explicit BEGIN is open
 PG_LOCK_KEY = zlib.crc32(LOCK_NAME.encode())  # a stable 32-bit key
 
 
@@ -99,6 +100,7 @@ def transaction(conn: Connection, *, lock_timeout: float) -> Iterator[Connection
                     ) from None
                 raise
             try:
+                conn.info[IN_TRANSACTION] = True
                 yield conn
                 problems = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
                 if problems:
@@ -110,17 +112,22 @@ def transaction(conn: Connection, *, lock_timeout: float) -> Iterator[Connection
             except BaseException:
                 conn.exec_driver_sql("ROLLBACK")
                 raise
+            finally:
+                conn.info.pop(IN_TRANSACTION, None)
             conn.exec_driver_sql("COMMIT")
         finally:
             conn.exec_driver_sql(f"PRAGMA foreign_keys={fk_before}")
             conn.exec_driver_sql(f"PRAGMA busy_timeout={busy_before}")
         return
     conn.exec_driver_sql("BEGIN")
+    conn.info[IN_TRANSACTION] = True
     try:
         yield conn
     except BaseException:
         conn.exec_driver_sql("ROLLBACK")
         raise
+    finally:
+        conn.info.pop(IN_TRANSACTION, None)
     conn.exec_driver_sql("COMMIT")
 
 

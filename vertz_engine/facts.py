@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from .database import IN_TRANSACTION
 from .errors import VertzError
 from .plan import BLOCKING, Change, Plan
 
@@ -22,10 +23,19 @@ class BlockingChange(VertzError):
 
 
 def _count(conn: Connection, sql: str) -> int | None:
+    # Inside a PostgreSQL transaction a failed query aborts the transaction: guard it.
+    guard = conn.dialect.name == "postgresql" and conn.info.get(IN_TRANSACTION)
+    if guard:
+        conn.exec_driver_sql("SAVEPOINT vertz_fact")
     try:
-        return int(conn.exec_driver_sql(sql).scalar() or 0)
+        value = int(conn.exec_driver_sql(sql).scalar() or 0)
     except sa.exc.DBAPIError:  # the table or column is not there (yet): no fact
+        if guard:
+            conn.exec_driver_sql("ROLLBACK TO SAVEPOINT vertz_fact")
         return None
+    if guard:
+        conn.exec_driver_sql("RELEASE SAVEPOINT vertz_fact")
+    return value
 
 
 def annotate(conn: Connection, plan: Plan, existing: set[str]) -> list[str]:
