@@ -1,0 +1,234 @@
+"""Development workflows: boot auto-apply and ``push`` (models straight to the database),
+``migrate dev`` (models -> a new migration file -> applied locally)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from sqlalchemy.engine import Connection
+
+from . import database, history, migration_file, render, snapshot_file
+from . import snapshot as snap_mod
+from .diff import Plan, Questioner, default_questioner, diff
+from .errors import (
+    InvalidName,
+    ProductionGuard,
+)
+from .facts import BlockingChange, annotate, problems
+from .results import ApplyResult, DevResult
+from .snapshot import Snapshot
+from .workspace import ProjectBase
+
+
+def parse_renames(specs: list[str] | tuple[str, ...]) -> dict[str, str]:
+    """``["todos.title=name", "tasks=todos"]`` -> explicit rename decisions for :func:`diff`."""
+    out: dict[str, str] = {}
+    for spec in specs:
+        old, sep, new = spec.partition("=")
+        old, new = old.strip(), new.strip()
+        if not sep or not old or not new or "." in new or old.count(".") > 1:
+            raise InvalidName(
+                f"--rename {spec!r}: expected table.old_column=new_column or old_table=new_table"
+            )
+        out[old] = new
+    return out
+
+
+def check_renames(plan: Plan, renames: Mapping[str, str]) -> None:
+    """Refuse explicit rename decisions that match no dropped + added pair (a typo would
+    otherwise turn a rename into drop + add and lose the values)."""
+    keys = {c.key: c for c, _ok in plan.renames}
+    for key, new in renames.items():
+        cand = keys.get(key)
+        accepted = any(c.key == key and c.new == new and ok for c, ok in plan.renames)
+        if new and not accepted:
+            what = "column" if "." in key else "table"
+            dropped = [c.key for c, _ in plan.renames]
+            hint = f" (probable renames here: {', '.join(sorted(set(dropped)))})" if dropped else ""
+            raise InvalidName(
+                f"--rename {key}={new}: the changes do not drop {what} {key} and add {new}{hint}"
+            )
+        if not new and cand is None:
+            raise InvalidName(f"--no-rename {key}: no probable rename of {key} in these changes")
+
+
+class DevFlows(ProjectBase):
+    # -- boot auto-apply and push -----------------------------------------------------------
+
+    def apply_models(
+        self,
+        *,
+        renames: Mapping[str, str] | None = None,
+        questioner: Questioner = default_questioner,
+        dry_run: bool = False,
+        verify_renames: bool = True,
+    ) -> ApplyResult:
+        """Bring the database to the models, with no migration file (boot, ``push``)."""
+        if self.production:
+            raise ProductionGuard(
+                "refusing to change the schema directly in production (VERTZ_ENV=production); "
+                "generate a migration with `flask vertz-db migrate dev` and apply it with "
+                "`flask vertz-db migrate deploy`"
+            )
+        target = self.target()
+        fp = snap_mod.fingerprint(target)
+        with self._connect() as conn:
+            if history.read_fingerprint(conn) == fp:  # the common case: one cheap query
+                self._save_local(target)
+                return ApplyResult("unchanged")
+            with database.lock(conn, timeout=self.lock_timeout):
+                with database.transaction(conn, lock_timeout=self.lock_timeout):
+                    result = self._apply_models_locked(
+                        conn, target, fp, renames, questioner, dry_run, verify_renames
+                    )
+        if not dry_run:
+            self._save_local(target)
+        return result
+
+    def _apply_models_locked(
+        self,
+        conn: Connection,
+        target: Snapshot,
+        fp: str,
+        renames: Mapping[str, str] | None,
+        questioner: Questioner,
+        dry_run: bool,
+        verify_renames: bool = True,
+    ) -> ApplyResult:
+        if not dry_run:
+            history.ensure_tables(conn)
+        st = history.read_state(conn)  # read again, under the lock
+        if st is not None and st.fingerprint == fp:
+            return ApplyResult("unchanged")
+        base = self._base(conn, st)
+        if base is None:
+            from .introspect import adopt
+
+            changes, skipped = adopt(conn, self.metadata, dry_run=dry_run)
+            if not dry_run:
+                history.write_state(conn, fp, target)
+            return ApplyResult("adopted", changes=changes, skipped=skipped)
+        plan = diff(base, target, renames=renames, questioner=questioner)
+        if verify_renames:
+            check_renames(plan, renames or {})
+        found = problems(conn, plan, set(base["tables"]))
+        if found:
+            raise BlockingChange(
+                "these changes would fail on the rows the database has; nothing was changed:\n  "
+                + "\n  ".join(found),
+                problems=found,
+            )
+        statements = render.render(plan, self.engine.dialect)
+        if not dry_run:
+            from .runner import execute
+
+            execute(conn, statements, name="model changes")
+            history.write_state(conn, fp, target)
+        return ApplyResult(
+            "applied" if plan.steps else "unchanged",
+            changes=plan.changes(),
+            statements=statements,
+            renames=plan.renames,
+        )
+
+    # -- migrate dev ------------------------------------------------------------------------
+
+    def plan_dev(
+        self,
+        *,
+        renames: Mapping[str, str] | None = None,
+        questioner: Questioner = default_questioner,
+    ) -> Plan:
+        """The changes the next migration file would hold (models vs migrations snapshot)."""
+        ms = self._load_migrations_snapshot()
+        self._check_snapshot_matches_files(ms)
+        plan = diff(ms or self.empty(), self.target(), renames=renames, questioner=questioner)
+        check_renames(plan, renames or {})
+        return plan
+
+    def migrate_dev(
+        self,
+        name: str,
+        *,
+        create_only: bool = False,
+        renames: Mapping[str, str] | None = None,
+        questioner: Questioner = default_questioner,
+        plan: Plan | None = None,
+    ) -> DevResult:
+        """Write the next migration file for the model changes, then apply it locally."""
+        if self.production:
+            raise ProductionGuard(
+                "`migrate dev` is for development; in production use `flask vertz-db migrate deploy`"
+            )
+        slug = migration_file.slugify(name)
+        ms = self._load_migrations_snapshot()
+        self._check_snapshot_matches_files(ms)
+        steps = self._steps(ms)
+        if plan is None:
+            plan = diff(ms or self.empty(), self.target(), renames=renames, questioner=questioner)
+        if plan.empty:
+            return DevResult(plan)
+        for f in self.files():
+            f.verify()
+        if not create_only:
+            # what would fail on the local rows is explained before anything is written
+            with self._connect() as conn:
+                st = history.read_state(conn)
+                base = (
+                    self._base(conn, st)
+                    if st is not None or not history.user_tables(conn)
+                    else None
+                )
+                if base is not None:
+                    local_plan = diff(base, plan.new, renames=plan.chosen_renames())
+                    found = problems(conn, local_plan, set(base["tables"]))
+                    if found:
+                        raise BlockingChange(
+                            "these changes would fail on the rows the local database has; "
+                            "no file was written:\n  " + "\n  ".join(found),
+                            problems=found,
+                        )
+        dialect = self.engine.dialect
+        up = render.render(plan, dialect)
+        down_plan = plan.reversed()
+        down = render.render(down_plan, dialect)
+        up_notes = [
+            f"{migration_file.DESTRUCTIVE_PREFIX}{c.describe()}" for c in plan.destructive()
+        ]
+        rollback_notes = [
+            f"-- note: the rollback restores the schema of {c.table}"
+            f"{'.' + c.column if c.column else ''}, not its data"
+            for c in plan.changes()
+            if c.kind in ("drop_column", "drop_table")
+        ] + [
+            f"-- note: {c.describe()}"
+            for c in down_plan.changes()
+            if "cannot come back" in c.reason
+        ]
+        path = migration_file.next_path(self.migrations_dir, slug)
+        text = migration_file.render(
+            path.stem, up, down, up_notes=up_notes, rollback_notes=rollback_notes
+        )
+        migration_file.write_atomic(path, text)
+        steps[path.stem] = snap_mod.fingerprint(plan.new)
+        snapshot_file.save(self.migrations_snapshot_path, plan.new, steps=steps)
+        result = DevResult(plan, path)
+        if not create_only:
+            # A local database that boot or push moved off the files' path (part of these
+            # changes applied, say) is brought to the models first; the files are then
+            # recorded, not run twice.
+            with self._connect() as conn:
+                current = history.read_fingerprint(conn)
+                fresh = current is None and not history.user_tables(conn)
+            on_path = fresh or current in {*steps.values(), snap_mod.fingerprint(self.empty())}
+            if not on_path:
+                self.apply_models(renames=plan.chosen_renames(), verify_renames=False)
+            result.deploy = self.deploy(force=True)
+        return result
+
+    def annotate(self, plan: Plan) -> None:
+        """Add what the local database's rows say to each change (rows a drop loses, ...)."""
+        if not database.exists(self.engine):
+            return
+        with self._connect() as conn:
+            annotate(conn, plan, set(plan.old["tables"]) & set(history.user_tables(conn)))

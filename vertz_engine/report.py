@@ -1,0 +1,122 @@
+"""``init``, ``status`` and ``check``: setting up and reporting."""
+
+from __future__ import annotations
+
+from . import database, history, migration_file, snapshot_file
+from .diff import diff
+from .results import CheckResult, InitResult, Status, change_dict
+from .workspace import ProjectBase
+
+
+class ReportFlows(ProjectBase):
+    # -- init -----------------------------------------------------------------------------
+
+    def init(self) -> InitResult:
+        """Create the migrations folder, both snapshots and the .gitignore line."""
+        result = InitResult()
+        if not self.migrations_dir.exists():
+            self.migrations_dir.mkdir(parents=True)
+            result.created.append(self.migrations_dir)
+        else:
+            result.existing.append(self.migrations_dir)
+        if self.migrations_snapshot_path.exists():
+            self._load_migrations_snapshot()  # refuse to go on over a corrupt one
+            result.existing.append(self.migrations_snapshot_path)
+        else:
+            snapshot_file.save(self.migrations_snapshot_path, self.empty(), steps={})
+            result.created.append(self.migrations_snapshot_path)
+        if self.local_snapshot_path.exists():
+            result.existing.append(self.local_snapshot_path)
+        else:
+            snapshot_file.save(self.local_snapshot_path, self.empty())
+            result.created.append(self.local_snapshot_path)
+        root = self.root or self.local_snapshot_path.parent.parent
+        try:
+            rel = self.local_snapshot_path.parent.resolve().relative_to(root.resolve())
+        except ValueError:
+            return result
+        line = f"{rel.as_posix()}/"
+        gitignore = root / ".gitignore"
+        lines = gitignore.read_text(encoding="utf-8").splitlines() if gitignore.exists() else []
+        if line not in lines and line.rstrip("/") not in lines:
+            text = "\n".join([*lines, "# flask-vertz local snapshot", line]) + "\n"
+            migration_file.write_atomic(gitignore, text)
+            result.gitignore_updated = True
+        return result
+
+    # -- status and check -------------------------------------------------------------------
+
+    def status(self) -> Status:
+        files = self.files()
+        ms = self._load_migrations_snapshot()
+        plan = diff(ms or self.empty(), self.target())
+        rows: list[history.HistoryRow] = []
+        if database.exists(self.engine):
+            with self._connect() as conn:
+                rows = history.read_history(conn) or []
+        by_name = {f.name: f for f in files}
+        applied_names = {r.name for r in rows}
+        max_applied = max((by_name[r.name].number for r in rows if r.name in by_name), default=0)
+        pending = [f for f in files if f.name not in applied_names]
+        drift = []
+        for r in rows:
+            f = by_name.get(r.name)
+            if f is not None and r.checksum != f.actual_checksum:
+                drift.append(
+                    {
+                        "name": r.name,
+                        "recorded": r.checksum,
+                        "actual": f.actual_checksum,
+                        "problem": "edited after it was applied",
+                    }
+                )
+        for f in pending:
+            if not f.signed:
+                drift.append(
+                    {
+                        "name": f.name,
+                        "recorded": f.checksum,
+                        "actual": f.actual_checksum,
+                        "problem": "body does not match its header checksum",
+                        "fix": migration_file.SIGN_HINT.format(name=f.name),
+                    }
+                )
+        return Status(
+            applied=[
+                {
+                    "name": r.name,
+                    "applied_at": r.applied_at,
+                    "checksum": r.checksum,
+                    "status": r.status,
+                    "execution_ms": r.execution_ms,
+                    "note": r.note,
+                }
+                for r in rows
+            ],
+            pending=[
+                {
+                    "name": f.name,
+                    "path": str(f.path),
+                    "statements": len(f.up_statements()),
+                    "destructive": f.destructive_notes(),
+                    "sql": f.up.strip(),
+                }
+                for f in pending
+            ],
+            model_changes=[change_dict(c) for c in plan.changes()],
+            checksum_drift=drift,
+            out_of_order=[
+                {"name": f.name, "number": f.number, "last_applied_number": max_applied}
+                for f in pending
+                if f.number < max_applied
+            ],
+            missing_files=[r.name for r in rows if r.name not in by_name],
+            database=self.safe_url(),
+        )
+
+    def check(self) -> CheckResult:
+        """For CI, no database needed: model changes no file captures, unsigned files."""
+        unsigned = [f.name for f in self.files() if not f.signed]
+        ms = self._load_migrations_snapshot()
+        self._check_snapshot_matches_files(ms)
+        return CheckResult(diff(ms or self.empty(), self.target()).changes(), unsigned)

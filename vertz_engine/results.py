@@ -1,0 +1,99 @@
+"""What the workflows return: plain data for a front end to show."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .diff import DESTRUCTIVE, Change, Plan
+from .migration_file import MigrationFile
+
+
+@dataclass
+class ApplyResult:
+    """What bringing a database to the models did (boot auto-apply, ``push``)."""
+
+    action: str  # "unchanged", "applied", "adopted"
+    changes: list[Change] = field(default_factory=list)
+    statements: list[str] = field(default_factory=list)
+    renames: list[tuple[Any, bool]] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+    @property
+    def destructive(self) -> list[Change]:
+        return [c for c in self.changes if c.level == DESTRUCTIVE]
+
+
+@dataclass
+class DeployResult:
+    applied: list[str] = field(default_factory=list)
+    recorded: list[str] = field(default_factory=list)  # already in the schema, not run
+    pending: list[MigrationFile] = field(default_factory=list)  # for dry runs
+
+
+@dataclass
+class DevResult:
+    plan: Plan
+    path: Path | None = None
+    deploy: DeployResult | None = None
+
+
+@dataclass
+class RollbackResult:
+    rolled_back: list[str] = field(default_factory=list)
+    statements: dict[str, list[str]] = field(default_factory=dict)
+
+
+@dataclass
+class Status:
+    applied: list[dict[str, Any]]
+    pending: list[dict[str, Any]]
+    model_changes: list[dict[str, Any]]
+    checksum_drift: list[dict[str, Any]]
+    out_of_order: list[dict[str, Any]]
+    missing_files: list[str]
+    database: str
+
+    @property
+    def needs_attention(self) -> bool:
+        return bool(self.pending or self.model_changes or self.checksum_drift or self.out_of_order)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "database": self.database,
+            "applied": self.applied,
+            "pending": self.pending,
+            "model_changes": self.model_changes,
+            "checksum_drift": self.checksum_drift,
+            "out_of_order": self.out_of_order,
+            "missing_files": self.missing_files,
+        }
+
+
+@dataclass
+class CheckResult:
+    model_changes: list[Change]
+    unsigned: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return not self.model_changes and not self.unsigned
+
+
+@dataclass
+class InitResult:
+    created: list[Path] = field(default_factory=list)
+    existing: list[Path] = field(default_factory=list)
+    gitignore_updated: bool = False
+
+
+def change_dict(change: Change) -> dict[str, Any]:
+    return {
+        "kind": change.kind,
+        "table": change.table,
+        "column": change.column,
+        "class": change.level,
+        "reason": change.reason,
+        "description": change.describe(),
+    }

@@ -1,0 +1,164 @@
+"""The base of a :class:`~vertz_engine.project.Project`: models, database, folders, the
+snapshots and the files, and what the database says it has."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from . import database, history, migration_file, snapshot_file
+from . import snapshot as snap_mod
+from .errors import (
+    MigrationFileError,
+    SnapshotError,
+)
+from .migration_file import MigrationFile
+from .plan import Questioner, default_questioner
+from .results import ApplyResult, DeployResult
+from .snapshot import Snapshot
+
+MIGRATIONS_SNAPSHOT = "_snapshot.json"
+PRODUCTION = "production"
+ProgressFn = Callable[[str], None]
+
+
+@dataclass
+class ProjectBase:
+    """One app's models, database and migration folders."""
+
+    engine: Engine
+    metadata: sa.MetaData
+    migrations_dir: Path
+    local_snapshot_path: Path
+    environment: str = "development"
+    lock_timeout: float = 30.0
+    root: Path | None = None  # where ``init`` puts the .gitignore line
+
+    # -- basics ---------------------------------------------------------------------------
+
+    @property
+    def production(self) -> bool:
+        return self.environment == PRODUCTION
+
+    @property
+    def dialect_name(self) -> str:
+        return str(self.engine.dialect.name)
+
+    @property
+    def migrations_snapshot_path(self) -> Path:
+        return self.migrations_dir / MIGRATIONS_SNAPSHOT
+
+    def target(self) -> Snapshot:
+        """The snapshot of the models."""
+        return snap_mod.from_metadata(self.metadata, self.engine.dialect)
+
+    def empty(self) -> Snapshot:
+        return snap_mod.empty(self.dialect_name)
+
+    def safe_url(self) -> str:
+        return database.safe_url(self.engine)
+
+    def _connect(self) -> AbstractContextManager[Connection]:
+        return database.connect(self.engine, lock_timeout=self.lock_timeout)
+
+    def _load_migrations_snapshot(self) -> Snapshot | None:
+        snap = snapshot_file.load(
+            self.migrations_snapshot_path,
+            remedy=(
+                "Restore it from version control (git checkout -- "
+                f"{self.migrations_snapshot_path.name}); it must describe the schema the "
+                "migration files produce."
+            ),
+        )
+        if snap is not None and snap["dialect"] != self.dialect_name:
+            raise SnapshotError(
+                f"{self.migrations_snapshot_path} describes a {snap['dialect']} schema but the "
+                f"app's database is {self.dialect_name}; migration files are plain SQL for one "
+                f"database. Point the app at a {snap['dialect']} database or start a separate "
+                f"VERTZ_MIGRATIONS_DIR for {self.dialect_name}."
+            )
+        return snap
+
+    def _load_local_snapshot(self) -> Snapshot | None:
+        try:
+            return snapshot_file.load(self.local_snapshot_path, remedy="")
+        except SnapshotError:
+            return None  # only a cache: the database says what it has
+
+    def _save_local(self, snap: Snapshot) -> None:
+        local = self._load_local_snapshot()
+        if local is None or snap_mod.fingerprint(local) != snap_mod.fingerprint(snap):
+            snapshot_file.save(self.local_snapshot_path, snap)
+
+    def _steps(self, ms: Snapshot | None) -> dict[str, str]:
+        steps = (ms or {}).get("steps") or {}
+        return {str(k): str(v) for k, v in steps.items()} if isinstance(steps, dict) else {}
+
+    def files(self) -> list[MigrationFile]:
+        files = migration_file.list_files(self.migrations_dir)
+        seen: dict[int, str] = {}
+        for f in files:
+            if f.number in seen:
+                raise MigrationFileError(
+                    f"{seen[f.number]}.sql and {f.name}.sql have the same number "
+                    f"(files from parallel branches?); renumber the newer one after the last file"
+                )
+            seen[f.number] = f.name
+        return files
+
+    def _base(self, conn: Connection, st: history.State | None) -> Snapshot | None:
+        """The snapshot that describes the database now, or None if nothing does."""
+        if st is None:
+            return None if history.user_tables(conn) else self.empty()
+        if st.snapshot is not None:
+            return st.snapshot
+        for candidate in (
+            self._load_local_snapshot(),
+            self._load_migrations_snapshot(),
+            self.empty(),
+        ):
+            if candidate is not None and snap_mod.fingerprint(candidate) == st.fingerprint:
+                return candidate
+        return None
+
+    def snapshot_problems(self, ms: Snapshot | None) -> list[str]:
+        """Files the migrations snapshot counts that are not in the folder any more."""
+        names = {f.name for f in self.files()}
+        return [
+            f"{self.migrations_snapshot_path} includes the changes of {name}, but "
+            f"{self.migrations_dir / (name + '.sql')} is missing: restore the file (or restore "
+            f"{self.migrations_snapshot_path.name} to the version before it from version control)"
+            for name in self._steps(ms)
+            if name not in names
+        ]
+
+    def _check_snapshot_matches_files(self, ms: Snapshot | None) -> None:
+        problems = self.snapshot_problems(ms)
+        if problems:
+            raise SnapshotError(problems[0])
+
+    # -- implemented by the workflows --------------------------------------------------------
+
+    def apply_models(  # pragma: no cover - dev.py
+        self,
+        *,
+        renames: Mapping[str, str] | None = None,
+        questioner: Questioner = default_questioner,
+        dry_run: bool = False,
+        verify_renames: bool = True,
+    ) -> ApplyResult:
+        raise NotImplementedError
+
+    def deploy(  # pragma: no cover - deploy.py
+        self,
+        *,
+        dry_run: bool = False,
+        force: bool = False,
+        progress: ProgressFn | None = None,
+    ) -> DeployResult:
+        raise NotImplementedError
