@@ -179,12 +179,17 @@ def _deploy_lines(result: Any) -> None:
 @migrate.command("deploy", help="Apply pending migration files in order, each in a transaction.")
 @click.option("--dry-run", is_flag=True, help="Print the SQL of pending files; change nothing.")
 @click.option("--force", is_flag=True, help="Allow destructive changes in production.")
+@click.option(
+    "--allow-out-of-order",
+    is_flag=True,
+    help="Apply pending files numbered below an applied one (files from parallel branches).",
+)
 @with_appcontext
 @handle_errors
-def migrate_deploy(dry_run: bool, force: bool) -> None:
+def migrate_deploy(dry_run: bool, force: bool, allow_out_of_order: bool) -> None:
     project = _project()
     if dry_run:
-        result = project.deploy(dry_run=True, force=force)
+        result = project.deploy(dry_run=True, force=force, allow_out_of_order=allow_out_of_order)
         if not result.pending:
             click.echo("No pending migrations.")
             return
@@ -199,7 +204,9 @@ def migrate_deploy(dry_run: bool, force: bool) -> None:
         return
     total = len([f for f in project.files()])
     result = project.deploy(
-        force=force, progress=lambda name: click.echo(output.dim(f"applying {name} ..."))
+        force=force,
+        allow_out_of_order=allow_out_of_order,
+        progress=lambda name: click.echo(output.dim(f"applying {name} ...")),
     )
     if not result.applied and not result.recorded:
         click.echo(f"No pending migrations ({total} file(s), all applied).")
@@ -262,8 +269,27 @@ def _status_text(st: Any) -> None:
         click.echo(
             output.warn(f"Out of order: {o['name']} is numbered below the last applied file")
         )
+    for a, b in st.duplicate_numbers:
+        click.echo(output.error(f"Same number: {a}.sql and {b}.sql (renumber the newer one)"))
     for m in st.missing_files:
         click.echo(output.warn(f"Applied but no file: {m}"))
+    for f in st.failed:
+        click.echo(
+            output.error(
+                f"Failed: {f['name']} ({f['status']} after {f['statements_done']} statement(s))"
+            )
+            + f"; fix by hand, then `{f['fix']}`"
+        )
+    for p in st.snapshot_problems:
+        click.echo(output.error(f"Snapshot: {p}"))
+    if st.db_drift:
+        click.echo(
+            output.warn(f"Database drift ({len(st.db_drift)}), against {st.db_drift_basis}:")
+        )
+        for d in st.db_drift:
+            click.echo(f"  ~ {d}")
+    else:
+        click.echo(output.dim(f"Database drift: none ({st.db_drift_basis})"))
 
 
 @vertz_db.command(help="Run the @rollback section of the last applied migration(s).")
@@ -309,3 +335,52 @@ def check() -> None:
             + f"re-sign with `flask vertz-db migrate sign {name}` if the edit is intended."
         )
     sys.exit(EXIT_PENDING)
+
+
+@vertz_db.command(help="Mark a failed migration applied or rolled back, after fixing the database.")
+@click.argument("name")
+@click.option("--applied", "outcome", flag_value="applied", help="You finished it by hand.")
+@click.option("--rolled-back", "outcome", flag_value="rolled-back", help="You undid it by hand.")
+@with_appcontext
+@handle_errors
+def resolve(name: str, outcome: str | None) -> None:
+    if outcome is None:
+        raise click.UsageError("say what the database now has: --applied or --rolled-back")
+    project = _project()
+    before = project.resolve(name, applied=outcome == "applied")
+    click.echo(output.ok(f"{name}: was {before}; now recorded as {outcome}"))
+
+
+@vertz_db.command(help="Record existing migration files as applied without running them.")
+@with_appcontext
+@handle_errors
+def baseline() -> None:
+    project = _project()
+    recorded = project.baseline()
+    for name in recorded:
+        click.echo(output.ok(f"recorded {name} as applied (not run)"))
+    if not recorded:
+        click.echo("Every file is already recorded.")
+
+
+@vertz_db.command(help="Development only: drop everything and apply every migration file again.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@with_appcontext
+@handle_errors
+def reset(yes: bool) -> None:
+    project = _project()
+    if project.production:
+        project.reset()  # refuses with the production message
+    if not yes:
+        if not (sys.stdin.isatty() and sys.stdout.isatty()):
+            raise click.UsageError(
+                f"reset drops every table in {project.safe_url()}; pass --yes to confirm "
+                f"(there is no terminal to ask on)"
+            )
+        click.confirm(
+            f"Drop every table in {project.safe_url()} and apply all migration files again?",
+            abort=True,
+        )
+    dropped = project.reset()
+    click.echo(output.warn(f"dropped {len(dropped)} table(s)"))
+    click.echo(output.ok("applied every migration file"))

@@ -81,9 +81,15 @@ def _sqlite_pragma(conn: Connection, name: str) -> int:
 
 
 @contextmanager
-def transaction(conn: Connection, *, lock_timeout: float) -> Iterator[Connection]:
-    """One transaction, owned by us (explicit BEGIN/COMMIT)."""
+def transaction(
+    conn: Connection, *, lock_timeout: float, enabled: bool = True
+) -> Iterator[Connection]:
+    """One transaction, owned by us (explicit BEGIN/COMMIT). ``enabled=False`` (MySQL, where
+    DDL commits by itself, or a file marked no-transaction): every statement on its own."""
     name = conn.dialect.name
+    if not enabled and name != "sqlite":
+        yield conn
+        return
     if name == "sqlite":
         fk_before = _sqlite_pragma(conn, "foreign_keys")
         busy_before = _sqlite_pragma(conn, "busy_timeout")

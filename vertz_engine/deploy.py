@@ -1,26 +1,89 @@
-"""Applying migration files: ``migrate deploy``, ``rollback``, ``migrate sign``."""
+"""Applying migration files: ``migrate deploy``, ``rollback``, ``migrate sign``, ``resolve``,
+``baseline`` and ``reset``.
+
+Where the database can (SQLite, PostgreSQL) a migration and its history row commit together.
+Where it cannot (MySQL/MariaDB DDL, a file marked ``-- vertz:no-transaction``) the history row
+is written first with status ``running`` and the number of statements done is kept as they
+run; a failure (or a killed process) leaves the row ``failed``/``running``, and deploys are
+refused until ``resolve`` says what the database now has.
+"""
 
 from __future__ import annotations
 
+import re
 import time
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from . import database, history, migration_file
 from . import snapshot as snap_mod
 from .errors import (
     ChecksumMismatch,
+    DestructiveChanges,
+    MigrationFailed,
     MigrationFileError,
     NothingToRollback,
+    ProductionGuard,
     VertzError,
 )
 from .migration_file import MigrationFile
 from .results import DeployResult, RollbackResult
+from .runner import execute
 from .snapshot import Snapshot
 from .workspace import ProgressFn, ProjectBase
 
+RESOLVE_HINT = "flask vertz-db resolve {name} --applied|--rolled-back"
+
 
 class DeployFlows(ProjectBase):
+    # -- checks shared by deploy and status ---------------------------------------------------
+
+    def _verify_history(self, files: list[MigrationFile], rows: list[history.HistoryRow]) -> None:
+        by_name = {f.name: f for f in files}
+        for row in rows:
+            if row.status != history.APPLIED:
+                raise VertzError(_unfinished_message(row, by_name.get(row.name)))
+            f = by_name.get(row.name)
+            if f is not None and row.checksum != f.actual_checksum:
+                raise ChecksumMismatch(
+                    f"{f.path.name} was edited after it was applied (recorded "
+                    f"{row.checksum[:19]}..., file {f.actual_checksum[:19]}...); restore it from "
+                    f"version control and put the change in a new migration",
+                    name=f.name,
+                )
+
+    def _verify_order(
+        self, files: list[MigrationFile], applied: set[str], allow_out_of_order: bool
+    ) -> None:
+        same = self.same_numbers(files)
+        if same:
+            a, b = same[0]
+            newer = b if a in applied or b not in applied else a
+            last = max(f.number for f in files)
+            raise MigrationFileError(
+                f"{a}.sql and {b}.sql have the same number (files from parallel branches?). "
+                f"Renumber the one that is not applied anywhere yet after the last file: "
+                f"git mv {self.migrations_dir.name}/{newer}.sql "
+                f"{self.migrations_dir.name}/{last + 1:04d}_{newer.split('_', 1)[1]}.sql"
+            )
+        numbers = [f.number for f in files if f.name in applied]
+        if not numbers or allow_out_of_order:
+            return
+        top = max(numbers)
+        late = [f for f in files if f.name not in applied and f.number < top]
+        if late:
+            f = late[0]
+            last = max(g.number for g in files)
+            applied_top = next(g.name for g in files if g.number == top and g.name in applied)
+            raise MigrationFileError(
+                f"{f.name} is pending but {applied_top} (a later number) is already applied: "
+                f"files from parallel branches? Renumber it after the last file "
+                f"(git mv {self.migrations_dir.name}/{f.name}.sql "
+                f"{self.migrations_dir.name}/{last + 1:04d}_{f.name.split('_', 1)[1]}.sql), "
+                f"or apply it out of order with `flask vertz-db migrate deploy --allow-out-of-order`"
+            )
+
     # -- deploy -----------------------------------------------------------------------------
 
     def deploy(
@@ -29,6 +92,7 @@ class DeployFlows(ProjectBase):
         dry_run: bool = False,
         force: bool = False,
         progress: ProgressFn | None = None,
+        allow_out_of_order: bool = False,
     ) -> DeployResult:
         """Apply pending migration files in order, each in its own transaction, locked."""
         files = self.files()
@@ -40,16 +104,9 @@ class DeployFlows(ProjectBase):
         with self._connect() as conn:
             with database.lock(conn, timeout=self.lock_timeout):
                 rows = history.read_history(conn) or []
-                applied = {r.name: r for r in rows}
-                for f in files:
-                    row = applied.get(f.name)
-                    if row is not None and row.checksum != f.actual_checksum:
-                        raise ChecksumMismatch(
-                            f"{f.path.name} was edited after it was applied (recorded "
-                            f"{row.checksum[:19]}..., file {f.actual_checksum[:19]}...); "
-                            f"restore it from version control and put the change in a new migration",
-                            name=f.name,
-                        )
+                self._verify_history(files, rows)
+                applied = {r.name for r in rows}
+                self._verify_order(files, applied, allow_out_of_order)
                 pending = [f for f in files if f.name not in applied]
                 if dry_run:
                     result.pending = pending
@@ -57,11 +114,9 @@ class DeployFlows(ProjectBase):
                 if self.production and not force:
                     notes = [f"{f.name}: {n}" for f in pending for n in f.destructive_notes()]
                     if notes:
-                        from .errors import DestructiveChanges
-
                         raise DestructiveChanges(
-                            "refusing to apply destructive changes in production without --force:\n  "
-                            + "\n  ".join(notes),
+                            "refusing to apply destructive changes in production without "
+                            "--force:\n  " + "\n  ".join(notes),
                             changes=notes,
                         )
                 if not pending:
@@ -90,7 +145,8 @@ class DeployFlows(ProjectBase):
         with database.transaction(conn, lock_timeout=self.lock_timeout):
             history.ensure_tables(conn)
         for i, f in enumerate(pending):
-            with database.transaction(conn, lock_timeout=self.lock_timeout):
+            transactional = self.transactional(f)
+            with database.transaction(conn, lock_timeout=self.lock_timeout, enabled=transactional):
                 if any(r.name == f.name for r in history.read_history(conn) or []):
                     continue  # another process applied it while we waited
                 st = history.read_state(conn)
@@ -113,11 +169,12 @@ class DeployFlows(ProjectBase):
                 if progress:
                     progress(f.name)
                 start = time.perf_counter()
-                from .runner import execute
-
-                execute(conn, f.up_statements(), name=f.name)
-                ms_taken = int((time.perf_counter() - start) * 1000)
-                history.record(conn, f.name, f.actual_checksum, execution_ms=ms_taken)
+                if transactional:
+                    execute(conn, f.up_statements(), name=f.name)
+                    ms_taken = int((time.perf_counter() - start) * 1000)
+                    history.record(conn, f.name, f.actual_checksum, execution_ms=ms_taken)
+                else:
+                    self._run_with_progress(conn, f, start)
                 idx = order.index(f.name)
                 prev_fp = steps.get(order[idx - 1]) if idx > 0 else empty_fp
                 new_fp = steps.get(f.name)
@@ -126,6 +183,121 @@ class DeployFlows(ProjectBase):
                 else:
                     history.write_state(conn, None)
                 result.applied.append(f.name)
+
+    def _run_with_progress(self, conn: Connection, f: MigrationFile, start: float) -> None:
+        statements = f.up_statements()
+        history.record(
+            conn,
+            f.name,
+            f.actual_checksum,
+            execution_ms=0,
+            status=history.RUNNING,
+            note=f"{len(statements)} statement(s)",
+        )
+        try:
+            execute(
+                conn,
+                statements,
+                name=f.name,
+                on_statement=lambda i: history.update(conn, f.name, statements_done=i),
+            )
+        except MigrationFailed as exc:
+            done = (exc.index or 1) - 1
+            history.update(conn, f.name, status=history.FAILED, statements_done=done, note=str(exc))
+            why = (
+                "MySQL/MariaDB cannot roll back DDL"
+                if self.dialect_name in ("mysql", "mariadb")
+                else "the file is marked -- vertz:no-transaction"
+            )
+            raise MigrationFailed(
+                f"{exc}\n{done} of {len(statements)} statement(s) before it were applied and stay "
+                f"applied ({why}); it is recorded as failed. Finish or undo them by hand, then run "
+                f"`{RESOLVE_HINT.format(name=f.name)}`.",
+                name=f.name,
+                statement=exc.statement,
+                index=exc.index,
+            ) from None
+        ms_taken = int((time.perf_counter() - start) * 1000)
+        history.update(
+            conn,
+            f.name,
+            status=history.APPLIED,
+            execution_ms=ms_taken,
+            statements_done=len(statements),
+            note=None,
+        )
+
+    # -- resolve, baseline, reset ------------------------------------------------------------
+
+    def resolve(self, name: str, *, applied: bool) -> str:
+        """Mark a failed or interrupted migration as applied (finished by hand) or rolled back
+        (undone by hand). Returns what the row said."""
+        f = self._find(name)
+        with self._connect() as conn:
+            with database.lock(conn, timeout=self.lock_timeout):
+                row = next((r for r in history.read_history(conn) or [] if r.name == f.name), None)
+                if row is None or row.status == history.APPLIED:
+                    raise VertzError(
+                        f"{f.name} is {'applied' if row else 'not recorded'}: there is nothing "
+                        f"to resolve (resolve is for a migration recorded as failed)"
+                    )
+                with database.transaction(conn, lock_timeout=self.lock_timeout):
+                    if applied:
+                        history.update(
+                            conn,
+                            f.name,
+                            status=history.APPLIED,
+                            checksum=f.actual_checksum,
+                            note=f"resolved by hand after {row.statements_done} statement(s)",
+                        )
+                    else:
+                        history.forget(conn, f.name)
+                    history.write_state(conn, None)  # the next boot compares by reflection
+        return f"{row.status} after {row.statements_done} statement(s)"
+
+    def baseline(self) -> list[str]:
+        """Record every file not yet recorded as applied, without running it (adopting a
+        database that already has their schema)."""
+        files = self.files()
+        for f in files:
+            f.verify()
+        ms = self._load_migrations_snapshot()
+        recorded: list[str] = []
+        with self._connect() as conn:
+            with database.lock(conn, timeout=self.lock_timeout):
+                with database.transaction(conn, lock_timeout=self.lock_timeout):
+                    history.ensure_tables(conn)
+                    rows = {r.name for r in history.read_history(conn) or []}
+                    for f in files:
+                        if f.name not in rows:
+                            history.record(
+                                conn,
+                                f.name,
+                                f.actual_checksum,
+                                execution_ms=0,
+                                note="baseline: not run",
+                            )
+                            recorded.append(f.name)
+                    if ms is not None and not self._drift_against(conn, ms):
+                        history.write_state(conn, snap_mod.fingerprint(ms), ms)
+                    else:
+                        history.write_state(conn, None)
+        return recorded
+
+    def _drift_against(self, conn: Connection, snap: Snapshot) -> list[str]:
+        from .introspect import drift
+
+        return drift(conn, snap_mod.to_metadata(snap))
+
+    def reset(self) -> list[str]:
+        """Development only: drop every table (and enum type) and apply every file again."""
+        if self.production:
+            raise ProductionGuard("refusing to reset a production database (VERTZ_ENV=production)")
+        with self._connect() as conn:
+            with database.lock(conn, timeout=self.lock_timeout):
+                dropped = _drop_everything(conn)
+        self.deploy(force=True)
+        return dropped
 
     # -- rollback ---------------------------------------------------------------------------
 
@@ -141,7 +313,8 @@ class DeployFlows(ProjectBase):
         result = RollbackResult()
         with self._connect() as conn:
             with database.lock(conn, timeout=self.lock_timeout):
-                rows = [r for r in history.read_history(conn) or [] if r.status == history.APPLIED]
+                rows = history.read_history(conn) or []
+                self._verify_history(list(files.values()), rows)
                 if len(rows) < steps:
                     raise NothingToRollback(
                         f"asked to roll back {steps} migration(s) but {len(rows)} "
@@ -160,12 +333,12 @@ class DeployFlows(ProjectBase):
                     return result
                 for row in targets:
                     f = files[row.name]
-                    with database.transaction(conn, lock_timeout=self.lock_timeout):
+                    with database.transaction(
+                        conn, lock_timeout=self.lock_timeout, enabled=self.transactional(f)
+                    ):
                         if not any(r.name == f.name for r in history.read_history(conn) or []):
                             continue
                         st = history.read_state(conn)
-                        from .runner import execute
-
                         execute(conn, f.rollback_statements(), name=f"{f.name} (rollback)")
                         history.forget(conn, f.name)
                         idx = order.index(f.name)
@@ -177,11 +350,15 @@ class DeployFlows(ProjectBase):
                     result.rolled_back.append(f.name)
         return result
 
+    # -- sign -------------------------------------------------------------------------------
+
     def sign(self, name: str) -> bool:
         """Re-sign an edited migration file that is not applied yet."""
         f = self._find(name)
-        with self._connect() as conn:
-            rows = history.read_history(conn) or []
+        rows: list[history.HistoryRow] = []
+        if database.exists(self.engine):
+            with self._connect() as conn:
+                rows = history.read_history(conn) or []
         if any(r.name == f.name for r in rows):
             raise VertzError(
                 f"{f.name} is already applied to {self.safe_url()}; an applied file must not "
@@ -197,3 +374,38 @@ class DeployFlows(ProjectBase):
             ):
                 return f
         raise VertzError(f"no migration file named {name!r} in {self.migrations_dir}")
+
+
+def _unfinished_message(row: history.HistoryRow, f: MigrationFile | None) -> str:
+    total = len(f.up_statements()) if f is not None else "?"
+    what = "was interrupted" if row.status == history.RUNNING else "failed"
+    return (
+        f"{row.name} {what} after {row.statements_done} of {total} statement(s) and is recorded "
+        f"as {row.status}; no further migration runs until it is resolved. Check the database: "
+        f"if you finished its statements by hand run `flask vertz-db resolve {row.name} "
+        f"--applied`; if you undid them run `flask vertz-db resolve {row.name} --rolled-back`."
+    )
+
+
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9_]+$")
+
+
+def _drop_everything(conn: Connection) -> list[str]:
+    """Drop every table (flask-vertz's own too) and, on PostgreSQL, every enum type."""
+    md = sa.MetaData()
+    md.reflect(conn)
+    names = sorted(md.tables)
+    with database.transaction(conn, lock_timeout=30, enabled=conn.dialect.name != "mysql"):
+        if conn.dialect.name in ("mysql", "mariadb"):
+            conn.exec_driver_sql("SET FOREIGN_KEY_CHECKS=0")
+        try:
+            for table in reversed(md.sorted_tables):
+                conn.execute(sa.schema.DropTable(table))
+        finally:
+            if conn.dialect.name in ("mysql", "mariadb"):
+                conn.exec_driver_sql("SET FOREIGN_KEY_CHECKS=1")
+        if conn.dialect.name == "postgresql":
+            q = conn.dialect.identifier_preparer
+            for enum in sa.inspect(conn).get_enums():  # type: ignore[attr-defined]
+                conn.exec_driver_sql(f"DROP TYPE IF EXISTS {q.quote(enum['name'])}")
+    return names

@@ -12,6 +12,7 @@ from . import snapshot as snap_mod
 from .diff import Plan, Questioner, default_questioner, diff
 from .errors import (
     InvalidName,
+    MigrationFailed,
     ProductionGuard,
 )
 from .facts import BlockingChange, annotate, problems
@@ -77,7 +78,9 @@ class DevFlows(ProjectBase):
                 self._save_local(target)
                 return ApplyResult("unchanged")
             with database.lock(conn, timeout=self.lock_timeout):
-                with database.transaction(conn, lock_timeout=self.lock_timeout):
+                with database.transaction(
+                    conn, lock_timeout=self.lock_timeout, enabled=self.transactional()
+                ):
                     result = self._apply_models_locked(
                         conn, target, fp, renames, questioner, dry_run, verify_renames
                     )
@@ -122,7 +125,14 @@ class DevFlows(ProjectBase):
         if not dry_run:
             from .runner import execute
 
-            execute(conn, statements, name="model changes")
+            try:
+                execute(conn, statements, name="model changes")
+            except MigrationFailed:
+                if not self.transactional():
+                    # MySQL kept what ran: nothing describes the schema now; the next boot
+                    # compares the database with the models instead of trusting the record.
+                    history.write_state(conn, None)
+                raise
             history.write_state(conn, fp, target)
         return ApplyResult(
             "applied" if plan.steps else "unchanged",

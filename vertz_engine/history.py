@@ -23,7 +23,7 @@ from .snapshot import Snapshot
 
 HISTORY_TABLE = "_vertz_migrations"
 STATE_TABLE = "_vertz_state"
-APPLIED, FAILED = "applied", "failed"
+APPLIED, FAILED, RUNNING = "applied", "failed", "running"
 
 _md = sa.MetaData()
 history = sa.Table(
@@ -173,3 +173,8 @@ def user_tables(conn: Connection) -> list[str]:
     """Tables in the database that are not flask-vertz's own."""
     names: list[Any] = sa.inspect(conn).get_table_names()
     return [n for n in names if not n.startswith(snap_mod.RESERVED_PREFIX)]
+
+
+def update(conn: Connection, name: str, **values: object) -> None:
+    """Change columns of one history row (progress, status, note)."""
+    conn.execute(sa.update(history).where(history.c.name == name).values(**values))

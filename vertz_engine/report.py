@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from sqlalchemy.engine import Connection
+
 from . import database, history, migration_file, snapshot_file
+from . import snapshot as snap_mod
 from .diff import diff
+from .migration_file import MigrationFile
 from .results import CheckResult, InitResult, Status, change_dict
+from .snapshot import Snapshot
 from .workspace import ProjectBase
 
 
@@ -50,10 +55,15 @@ class ReportFlows(ProjectBase):
         files = self.files()
         ms = self._load_migrations_snapshot()
         plan = diff(ms or self.empty(), self.target())
-        rows: list[history.HistoryRow] = []
+        all_rows: list[history.HistoryRow] = []
+        db_drift: list[str] = []
+        basis = "the database file does not exist yet"
         if database.exists(self.engine):
             with self._connect() as conn:
-                rows = history.read_history(conn) or []
+                all_rows = history.read_history(conn) or []
+                db_drift, basis = self._live_drift(conn, ms, files, all_rows)
+        rows = [r for r in all_rows if r.status == history.APPLIED]
+        failed = [r for r in all_rows if r.status != history.APPLIED]
         by_name = {f.name: f for f in files}
         applied_names = {r.name for r in rows}
         max_applied = max((by_name[r.name].number for r in rows if r.name in by_name), default=0)
@@ -112,7 +122,43 @@ class ReportFlows(ProjectBase):
             ],
             missing_files=[r.name for r in rows if r.name not in by_name],
             database=self.safe_url(),
+            failed=[
+                {
+                    "name": r.name,
+                    "status": r.status,
+                    "statements_done": r.statements_done,
+                    "note": r.note,
+                    "fix": f"flask vertz-db resolve {r.name} --applied|--rolled-back",
+                }
+                for r in failed
+            ],
+            duplicate_numbers=[list(pair) for pair in self.same_numbers(files)],
+            db_drift=db_drift,
+            db_drift_basis=basis,
+            snapshot_problems=self.snapshot_problems(ms),
         )
+
+    def _live_drift(
+        self,
+        conn: Connection,
+        ms: Snapshot | None,
+        files: list[MigrationFile],
+        rows: list[history.HistoryRow],
+    ) -> tuple[list[str], str]:
+        """Differences between the live database and the schema it should have: the one
+        flask-vertz last left it with, or else the one all the files produce."""
+        from .introspect import drift
+
+        st = history.read_state(conn)
+        if st is not None and st.snapshot is not None:
+            expected, basis = st.snapshot, "the schema flask-vertz last left in the database"
+        elif ms is not None and files and {f.name for f in files} <= {r.name for r in rows}:
+            expected, basis = ms, "the schema the applied migration files produce"
+        elif not files and not history.user_tables(conn) and st is None:
+            return [], "an empty database with no migration files"
+        else:
+            return [], "not checked: no record says which schema the database should have"
+        return drift(conn, snap_mod.to_metadata(expected)), basis
 
     def check(self) -> CheckResult:
         """For CI, no database needed: model changes no file captures, unsigned files."""

@@ -54,20 +54,39 @@ class Status:
     out_of_order: list[dict[str, Any]]
     missing_files: list[str]
     database: str
+    failed: list[dict[str, Any]] = field(default_factory=list)
+    duplicate_numbers: list[list[str]] = field(default_factory=list)
+    db_drift: list[str] = field(default_factory=list)
+    db_drift_basis: str = ""
+    snapshot_problems: list[str] = field(default_factory=list)
 
     @property
     def needs_attention(self) -> bool:
-        return bool(self.pending or self.model_changes or self.checksum_drift or self.out_of_order)
+        return bool(
+            self.pending
+            or self.model_changes
+            or self.checksum_drift
+            or self.out_of_order
+            or self.failed
+            or self.duplicate_numbers
+            or self.db_drift
+            or self.snapshot_problems
+        )
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "database": self.database,
             "applied": self.applied,
+            "failed": self.failed,
             "pending": self.pending,
             "model_changes": self.model_changes,
             "checksum_drift": self.checksum_drift,
             "out_of_order": self.out_of_order,
+            "duplicate_numbers": self.duplicate_numbers,
             "missing_files": self.missing_files,
+            "db_drift": self.db_drift,
+            "db_drift_basis": self.db_drift_basis,
+            "snapshot_problems": self.snapshot_problems,
         }
 
 

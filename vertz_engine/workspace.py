@@ -14,7 +14,6 @@ from sqlalchemy.engine import Connection, Engine
 from . import database, history, migration_file, snapshot_file
 from . import snapshot as snap_mod
 from .errors import (
-    MigrationFileError,
     SnapshotError,
 )
 from .migration_file import MigrationFile
@@ -100,16 +99,24 @@ class ProjectBase:
         return {str(k): str(v) for k, v in steps.items()} if isinstance(steps, dict) else {}
 
     def files(self) -> list[MigrationFile]:
-        files = migration_file.list_files(self.migrations_dir)
-        seen: dict[int, str] = {}
-        for f in files:
-            if f.number in seen:
-                raise MigrationFileError(
-                    f"{seen[f.number]}.sql and {f.name}.sql have the same number "
-                    f"(files from parallel branches?); renumber the newer one after the last file"
-                )
-            seen[f.number] = f.name
-        return files
+        """The migration files in order (two with one number are reported by
+        :meth:`same_numbers`, not refused here, so ``status`` can show them)."""
+        return migration_file.list_files(self.migrations_dir)
+
+    def same_numbers(self, files: list[MigrationFile]) -> list[tuple[str, str]]:
+        """Pairs of files with the same number (files from parallel branches)."""
+        out = []
+        for a, b in zip(files, files[1:], strict=False):
+            if a.number == b.number:
+                out.append((a.name, b.name))
+        return out
+
+    def transactional(self, f: MigrationFile | None = None) -> bool:
+        """Whether a migration (DDL and history row) runs in one transaction here: SQLite and
+        PostgreSQL, unless the file is marked ``-- vertz:no-transaction``."""
+        if self.dialect_name not in ("sqlite", "postgresql"):
+            return False
+        return f is None or f.transactional
 
     def _base(self, conn: Connection, st: history.State | None) -> Snapshot | None:
         """The snapshot that describes the database now, or None if nothing does."""
@@ -160,5 +167,6 @@ class ProjectBase:
         dry_run: bool = False,
         force: bool = False,
         progress: ProgressFn | None = None,
+        allow_out_of_order: bool = False,
     ) -> DeployResult:
         raise NotImplementedError
