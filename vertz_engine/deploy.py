@@ -359,7 +359,7 @@ class DeployFlows(ProjectBase):
         if database.exists(self.engine):
             with self._connect() as conn:
                 rows = history.read_history(conn) or []
-        if any(r.name == f.name for r in rows):
+        if any(r.name == f.name and r.status == history.APPLIED for r in rows):
             raise VertzError(
                 f"{f.name} is already applied to {self.safe_url()}; an applied file must not "
                 f"change. Put the change in a new migration instead."

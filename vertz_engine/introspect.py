@@ -38,11 +38,56 @@ def drift(conn: Connection, metadata: sa.MetaData) -> list[str]:
 
 
 def _describe(diff: Any) -> str:
+    """One of Alembic's difference tuples, from the database's point of view."""
     if isinstance(diff, list):
         return "; ".join(_describe(d) for d in diff)
     kind = diff[0]
-    rest = ", ".join(str(getattr(x, "name", x)) for x in diff[1:] if x not in (None, {}))
-    return f"{kind.replace('_', ' ')}: {rest}"
+    if kind in ("add_table", "remove_table"):
+        where = (
+            "is missing from the database"
+            if kind == "add_table"
+            else "is in the database but not expected"
+        )
+        return f"table {diff[1].name} {where}"
+    if kind in ("add_column", "remove_column"):
+        where = (
+            "is missing from the database"
+            if kind == "add_column"
+            else "is in the database but not expected"
+        )
+        return f"column {diff[2]}.{diff[3].name} {where}"
+    if kind.startswith("modify_"):
+        what = kind.removeprefix("modify_")
+        table, column, current, expected = diff[2], diff[3], diff[5], diff[6]
+        return f"column {table}.{column}: {what} is {_text(current)}, expected {_text(expected)}"
+    if kind in (
+        "add_index",
+        "remove_index",
+        "add_constraint",
+        "remove_constraint",
+        "add_fk",
+        "remove_fk",
+    ):
+        obj = diff[1]
+        label = {"index": "index", "constraint": "constraint", "fk": "foreign key"}[
+            kind.split("_", 1)[1]
+        ]
+        name = getattr(obj, "name", None) or ",".join(getattr(obj, "column_keys", []) or [])
+        table = getattr(getattr(obj, "table", None), "name", "?")
+        where = (
+            "is missing from the database"
+            if kind.startswith("add")
+            else "is in the database but not expected"
+        )
+        return f"{label} {name} on {table} {where}"
+    return f"{kind.replace('_', ' ')}"
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return "none"
+    arg = getattr(value, "arg", value)
+    return str(getattr(arg, "text", arg))
 
 
 def adopt(
