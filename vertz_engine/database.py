@@ -16,6 +16,7 @@ import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -24,6 +25,7 @@ from .errors import DatabaseUnreachable, LockTimeout, VertzError
 
 LOCK_NAME = "flask_vertz_migrations"
 IN_TRANSACTION = "vertz_in_transaction"  # conn.info key: our explicit BEGIN is open
+SQLITE_SESSION = "vertz_sqlite_session"  # conn.info key: foreign keys already off
 PG_LOCK_KEY = zlib.crc32(LOCK_NAME.encode())  # a stable 32-bit key
 
 
@@ -82,7 +84,7 @@ def _sqlite_pragma(conn: Connection, name: str) -> int:
 
 @contextmanager
 def transaction(
-    conn: Connection, *, lock_timeout: float, enabled: bool = True
+    conn: Connection, *, lock_timeout: float, enabled: bool = True, fk_check: bool = True
 ) -> Iterator[Connection]:
     """One transaction, owned by us (explicit BEGIN/COMMIT). ``enabled=False`` (MySQL, where
     DDL commits by itself, or a file marked no-transaction): every statement on its own."""
@@ -90,16 +92,19 @@ def transaction(
     if not enabled and name != "sqlite":
         yield conn
         return
+    raw = Raw(conn)
     if name == "sqlite":
-        fk_before = _sqlite_pragma(conn, "foreign_keys")
-        busy_before = _sqlite_pragma(conn, "busy_timeout")
-        conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
-        conn.exec_driver_sql(f"PRAGMA busy_timeout={int(lock_timeout * 1000)}")
+        session = conn.info.get(SQLITE_SESSION)
+        if not session:
+            fk_before = _sqlite_pragma(conn, "foreign_keys")
+            busy_before = _sqlite_pragma(conn, "busy_timeout")
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            conn.exec_driver_sql(f"PRAGMA busy_timeout={int(lock_timeout * 1000)}")
         try:
             try:
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
-            except sa.exc.OperationalError as exc:
-                if "locked" in str(exc.orig).lower() or "busy" in str(exc.orig).lower():
+                raw.run("BEGIN IMMEDIATE")
+            except raw.error as exc:
+                if "locked" in str(exc).lower() or "busy" in str(exc).lower():
                     raise LockTimeout(
                         f"the database is locked by another process and stayed locked for "
                         f"{lock_timeout:g}s (VERTZ_LOCK_TIMEOUT)"
@@ -108,7 +113,10 @@ def transaction(
             try:
                 conn.info[IN_TRANSACTION] = True
                 yield conn
-                problems = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
+                problems: list[Any] = []
+                if fk_check:
+                    raw.run("PRAGMA foreign_key_check")
+                    problems = list(raw.cursor.fetchall())
                 if problems:
                     table, rowid, parent = problems[0][0], problems[0][1], problems[0][2]
                     raise VertzError(
@@ -116,25 +124,43 @@ def transaction(
                         f"(first: {table} rowid {rowid} -> {parent}); nothing was changed"
                     )
             except BaseException:
-                conn.exec_driver_sql("ROLLBACK")
+                raw.run("ROLLBACK")
                 raise
             finally:
                 conn.info.pop(IN_TRANSACTION, None)
-            conn.exec_driver_sql("COMMIT")
+            raw.run("COMMIT")
         finally:
-            conn.exec_driver_sql(f"PRAGMA foreign_keys={fk_before}")
-            conn.exec_driver_sql(f"PRAGMA busy_timeout={busy_before}")
+            if not session:
+                conn.exec_driver_sql(f"PRAGMA foreign_keys={fk_before}")
+                conn.exec_driver_sql(f"PRAGMA busy_timeout={busy_before}")
         return
-    conn.exec_driver_sql("BEGIN")
+    raw.run("BEGIN")
     conn.info[IN_TRANSACTION] = True
     try:
         yield conn
     except BaseException:
-        conn.exec_driver_sql("ROLLBACK")
+        raw.run("ROLLBACK")
         raise
     finally:
         conn.info.pop(IN_TRANSACTION, None)
-    conn.exec_driver_sql("COMMIT")
+    raw.run("COMMIT")
+
+
+@contextmanager
+def sqlite_session(conn: Connection) -> Iterator[None]:
+    """For a run of transactions on SQLite: foreign keys off once, before any of them (the
+    pragma does nothing inside a transaction), and back as they were after."""
+    if conn.dialect.name != "sqlite" or conn.info.get(SQLITE_SESSION):
+        yield
+        return
+    fk_before = _sqlite_pragma(conn, "foreign_keys")
+    conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+    conn.info[SQLITE_SESSION] = True
+    try:
+        yield
+    finally:
+        conn.info.pop(SQLITE_SESSION, None)
+        conn.exec_driver_sql(f"PRAGMA foreign_keys={fk_before}")
 
 
 @contextmanager
@@ -189,3 +215,30 @@ def _pg_holder(conn: Connection) -> str:
         return "the holder could not be found"
     app = f" ({row.application_name})" if row.application_name else ""
     return f"it is held by PostgreSQL backend pid {row.pid}{app} from {row.client_addr or 'a local socket'} since {row.backend_start}"
+
+
+class Raw:
+    """The DBAPI cursor under a SQLAlchemy connection. The hot loop of a deploy (hundreds of
+    small statements) runs through it and skips SQLAlchemy's per-statement overhead; the
+    connection is in autocommit mode with our own BEGIN/COMMIT, so the two never disagree."""
+
+    def __init__(self, conn: Connection) -> None:
+        dbapi_conn = conn.connection.dbapi_connection
+        assert dbapi_conn is not None
+        self.cursor = dbapi_conn.cursor()
+        self.error: type[Exception] = conn.dialect.loaded_dbapi.Error
+        self.mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+
+    def run(self, sql: str, params: tuple[object, ...] | None = None) -> None:
+        if params is None:
+            self.cursor.execute(sql)
+        else:
+            self.cursor.execute(sql.replace("?", self.mark), params)
+
+    def one(self, sql: str, params: tuple[object, ...] | None = None) -> tuple[object, ...] | None:
+        self.run(sql, params)
+        row = self.cursor.fetchone()
+        return tuple(row) if row is not None else None
+
+    def rowcount(self) -> int:
+        return int(self.cursor.rowcount)

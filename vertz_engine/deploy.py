@@ -139,50 +139,74 @@ class DeployFlows(ProjectBase):
         result: DeployResult,
         progress: ProgressFn | None,
     ) -> None:
-        order = [f.name for f in files]
         empty_fp = snap_mod.fingerprint(self.empty())
-        last_fp = snap_mod.fingerprint(ms) if ms is not None else None
+        raw = database.Raw(conn)
         with database.transaction(conn, lock_timeout=self.lock_timeout):
             history.ensure_tables(conn)
-        for i, f in enumerate(pending):
-            transactional = self.transactional(f)
-            with database.transaction(conn, lock_timeout=self.lock_timeout, enabled=transactional):
-                if any(r.name == f.name for r in history.read_history(conn) or []):
-                    continue  # another process applied it while we waited
-                st = history.read_state(conn)
-                current = (
-                    st.fingerprint if st else (None if history.user_tables(conn) else empty_fp)
-                )
-                if not self.production and current is not None:
-                    # Development: changes that boot or push already made are recorded, not
-                    # run again (the team workflow: pull models and files, boot, deploy).
-                    if any(steps.get(g.name) == current for g in pending[i:]):
-                        history.record(
-                            conn,
-                            f.name,
-                            f.actual_checksum,
-                            execution_ms=0,
-                            note="schema already matched; not run",
+            current = history.read_fingerprint(conn)
+            if current is None and not history.user_tables(conn):
+                current = empty_fp
+            # While files run the record says "unknown" (a crash leaves it so, and the next
+            # boot compares by reflection); the schema the run ends with is written after.
+            history.set_state(raw, None)
+        self._run_files(conn, raw, files, pending, steps, ms, result, progress, current)
+
+    def _run_files(
+        self,
+        conn: Connection,
+        raw: database.Raw,
+        files: list[MigrationFile],
+        pending: list[MigrationFile],
+        steps: dict[str, str],
+        ms: Snapshot | None,
+        result: DeployResult,
+        progress: ProgressFn | None,
+        current: str | None,
+    ) -> None:
+        order = {f.name: i for i, f in enumerate(files)}
+        empty_fp = snap_mod.fingerprint(self.empty())
+        last_fp = snap_mod.fingerprint(ms) if ms is not None else None
+        pending_steps = [steps.get(f.name) for f in pending]
+        sqlite = self.dialect_name == "sqlite"
+        with database.sqlite_session(conn):
+            for i, f in enumerate(pending):
+                transactional = self.transactional(f)
+                with database.transaction(
+                    conn,
+                    lock_timeout=self.lock_timeout,
+                    enabled=transactional,
+                    fk_check=_may_break_references(f),
+                ):
+                    if sqlite and history.is_recorded(raw, f.name):
+                        # no session lock on SQLite: another process applied it meanwhile
+                        current = steps.get(f.name) if current is not None else None
+                        continue
+                    if not self.production and current is not None and current in pending_steps[i:]:
+                        # Development: changes that boot or push already made are recorded,
+                        # not run again (the team workflow: pull models and files, boot, deploy).
+                        history.insert_applied(
+                            raw, f.name, f.actual_checksum, 0, "schema already matched; not run"
                         )
                         result.recorded.append(f.name)
                         continue
-                if progress:
-                    progress(f.name)
-                start = time.perf_counter()
-                if transactional:
-                    execute(conn, f.up_statements(), name=f.name)
-                    ms_taken = int((time.perf_counter() - start) * 1000)
-                    history.record(conn, f.name, f.actual_checksum, execution_ms=ms_taken)
-                else:
-                    self._run_with_progress(conn, f, start)
-                idx = order.index(f.name)
-                prev_fp = steps.get(order[idx - 1]) if idx > 0 else empty_fp
-                new_fp = steps.get(f.name)
-                if current is not None and current == prev_fp and new_fp is not None:
-                    history.write_state(conn, new_fp, ms if new_fp == last_fp else None)
-                else:
-                    history.write_state(conn, None)
-                result.applied.append(f.name)
+                    if progress:
+                        progress(f.name)
+                    start = time.perf_counter()
+                    if transactional:
+                        execute(conn, f.up_statements(), name=f.name)
+                        taken = int((time.perf_counter() - start) * 1000)
+                        history.insert_applied(raw, f.name, f.actual_checksum, taken)
+                    else:
+                        self._run_with_progress(conn, f, start)
+                    idx = order[f.name]
+                    prev_fp = steps.get(files[idx - 1].name) if idx > 0 else empty_fp
+                    new_fp = steps.get(f.name)
+                    known = current is not None and current == prev_fp and new_fp is not None
+                    current = new_fp if known else None
+                    result.applied.append(f.name)
+        if current is not None:
+            with database.transaction(conn, lock_timeout=self.lock_timeout, fk_check=False):
+                history.set_state(raw, current, ms if current == last_fp else None)
 
     def _run_with_progress(self, conn: Connection, f: MigrationFile, start: float) -> None:
         statements = f.up_statements()
@@ -374,6 +398,21 @@ class DeployFlows(ProjectBase):
             ):
                 return f
         raise VertzError(f"no migration file named {name!r} in {self.migrations_dir}")
+
+
+_SAFE_DDL = re.compile(
+    r"^(CREATE\s+(UNIQUE\s+)?(TABLE|INDEX)|ALTER\s+TABLE\s+\S+\s+ADD\s+COLUMN|DROP\s+INDEX)\b", re.I
+)
+
+
+def _may_break_references(f: MigrationFile) -> bool:
+    """Whether a file can leave rows pointing nowhere (and so needs SQLite's foreign key
+    check before COMMIT): anything but creating tables and indexes and adding columns."""
+    for statement in f.up_statements():
+        code = "\n".join(ln for ln in statement.splitlines() if not ln.strip().startswith("--"))
+        if not _SAFE_DDL.match(code.strip()):
+            return True
+    return False
 
 
 def _unfinished_message(row: history.HistoryRow, f: MigrationFile | None) -> str:

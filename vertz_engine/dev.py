@@ -75,7 +75,7 @@ class DevFlows(ProjectBase):
         fp = snap_mod.fingerprint(target)
         with self._connect() as conn:
             if history.read_fingerprint(conn) == fp:  # the common case: one cheap query
-                self._save_local(target)
+                self._save_local(target, fp)
                 return ApplyResult("unchanged")
             with database.lock(conn, timeout=self.lock_timeout):
                 with database.transaction(
@@ -85,7 +85,7 @@ class DevFlows(ProjectBase):
                         conn, target, fp, renames, questioner, dry_run, verify_renames
                     )
         if not dry_run:
-            self._save_local(target)
+            self._save_local(target, fp)
         return result
 
     def _apply_models_locked(

@@ -18,6 +18,7 @@ from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Connection
 
 from . import snapshot as snap_mod
+from .database import Raw
 from .errors import SnapshotError
 from .snapshot import Snapshot
 
@@ -178,3 +179,38 @@ def user_tables(conn: Connection) -> list[str]:
 def update(conn: Connection, name: str, **values: object) -> None:
     """Change columns of one history row (progress, status, note)."""
     conn.execute(sa.update(history).where(history.c.name == name).values(**values))
+
+
+# -- the hot path of a deploy: plain SQL through the DBAPI cursor ----------------------------
+
+
+def is_recorded(raw: Raw, name: str) -> bool:
+    """Whether ``name`` is in the history (one indexed lookup)."""
+    return raw.one(f"SELECT 1 FROM {HISTORY_TABLE} WHERE name = ?", (name,)) is not None
+
+
+def insert_applied(
+    raw: Raw, name: str, checksum: str, execution_ms: int, note: str | None = None
+) -> None:
+    raw.run(
+        f"INSERT INTO {HISTORY_TABLE} (name, checksum, applied_at, execution_ms, status, "
+        f"statements_done, note) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (name, checksum, now(), execution_ms, APPLIED, 0, note),
+    )
+
+
+def set_state(raw: Raw, fingerprint: str | None, snap: Snapshot | None = None) -> None:
+    """:func:`write_state` for the hot path (an UPDATE where the row exists)."""
+    if fingerprint is None:
+        raw.run(f"DELETE FROM {STATE_TABLE} WHERE id = 1")
+        return
+    body = json.dumps(snap, sort_keys=True, separators=(",", ":")) if snap else None
+    raw.run(
+        f"UPDATE {STATE_TABLE} SET fingerprint = ?, snapshot = ?, updated_at = ? WHERE id = 1",
+        (fingerprint, body, now()),
+    )
+    if raw.rowcount() == 0:
+        raw.run(
+            f"INSERT INTO {STATE_TABLE} (id, fingerprint, snapshot, updated_at) VALUES (1, ?, ?, ?)",
+            (fingerprint, body, now()),
+        )

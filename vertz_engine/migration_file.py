@@ -13,6 +13,7 @@ import tempfile
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import cached_property
 from pathlib import Path
 
 from .errors import ChecksumMismatch, InvalidName, MigrationFileError
@@ -73,7 +74,11 @@ class MigrationFile:
         return NO_TRANSACTION_MARKER not in self.up.splitlines()
 
     def up_statements(self) -> list[str]:
-        return split(self.up)
+        return list(self._up_statements)
+
+    @cached_property
+    def _up_statements(self) -> tuple[str, ...]:
+        return tuple(split(self.up))
 
     def rollback_statements(self) -> list[str]:
         return split(self.rollback)

@@ -12,10 +12,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from .database import connect
+from .database import Raw, connect
 from .dialect_sql import OUTSIDE_TRANSACTION
 from .errors import MigrationFailed
 
@@ -24,10 +23,9 @@ _DROP = re.compile(rf"^DROP TABLE ({_IDENT})\s*;?$", re.I)
 _REBUILD_RENAME = re.compile(rf"^ALTER TABLE (_alembic_tmp_\S+) RENAME TO ({_IDENT})\s*;?$", re.I)
 
 
-def _reason(exc: sa.exc.DBAPIError) -> str:
-    orig = exc.orig
-    text = str(orig if orig is not None else exc).strip()
-    return text.splitlines()[0] if text else type(orig).__name__
+def _reason(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _unquote(name: str) -> str:
@@ -51,6 +49,7 @@ def execute(
     """Run ``statements`` in order; the first failure raises :class:`MigrationFailed`.
     ``on_statement(i)`` is called after statement ``i`` (1-based) succeeded."""
     sqlite = conn.dialect.name == "sqlite"
+    raw = Raw(conn)
     saved_triggers: dict[str, list[str]] = {}
     total = len(statements)
     for i, statement in enumerate(statements, 1):
@@ -58,29 +57,26 @@ def execute(
         try:
             if sqlite and (m := _DROP.match(code)):
                 table = _unquote(m.group(1))
-                saved_triggers[table] = [
-                    row[0]
-                    for row in conn.exec_driver_sql(
-                        "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?",
-                        (table,),
-                    )
-                    if row[0]
-                ]
+                raw.run(
+                    "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?",
+                    (table,),
+                )
+                saved_triggers[table] = [row[0] for row in raw.cursor.fetchall() if row[0]]
             if statement.lstrip().startswith(OUTSIDE_TRANSACTION):
                 with connect(conn.engine) as side:
                     side.exec_driver_sql(statement)
             elif sqlite and (m := _REBUILD_RENAME.match(code)):
-                legacy = conn.exec_driver_sql("PRAGMA legacy_alter_table").scalar()
-                conn.exec_driver_sql("PRAGMA legacy_alter_table=ON")
+                legacy = raw.one("PRAGMA legacy_alter_table")
+                raw.run("PRAGMA legacy_alter_table=ON")
                 try:
-                    conn.exec_driver_sql(statement)
+                    raw.run(statement)
                 finally:
-                    conn.exec_driver_sql(f"PRAGMA legacy_alter_table={int(legacy or 0)}")
+                    raw.run(f"PRAGMA legacy_alter_table={1 if legacy and legacy[0] else 0}")
                 for trigger in saved_triggers.pop(_unquote(m.group(2)), []):
-                    conn.exec_driver_sql(trigger)
+                    raw.run(trigger)
             else:
-                conn.exec_driver_sql(statement)
-        except sa.exc.DBAPIError as exc:
+                raw.run(statement)
+        except raw.error as exc:
             first = " ".join(line.strip() for line in code.splitlines())
             if len(first) > 200:
                 first = first[:197] + "..."

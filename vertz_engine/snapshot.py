@@ -84,16 +84,52 @@ def _python_default(column: sa.Column[Any]) -> Any:
     return value if isinstance(value, (bool, int, float, str)) else None
 
 
-def _column(column: sa.Column[Any], table: sa.Table, dialect: Dialect) -> dict[str, Any]:
+_TYPE_CACHE: dict[tuple[Any, ...], tuple[dict[str, Any], str]] = {}
+
+
+def _type_key(type_: Any, dialect: Dialect) -> tuple[Any, ...] | None:
+    """A key for types that are plain values (most are: ``String(50)``, ``Integer()``)."""
+    items = []
+    attrs = vars(type_)
+    if attrs.get("_variant_mapping"):
+        return None
+    for key, value in attrs.items():
+        if key[0] == "_" or key == "dispatch":  # event plumbing, cached lookups
+            continue
+        if isinstance(value, list):
+            value = tuple(value)
+        if value is not None and not isinstance(value, (bool, int, float, str, tuple)):
+            return None
+        items.append((key, value))
+    return (type(type_), dialect.name, dialect.server_version_info, tuple(items))
+
+
+def _type_info(
+    column: sa.Column[Any], table: sa.Table, dialect: Dialect
+) -> tuple[dict[str, Any], str]:
+    """The type's spec and its DDL on ``dialect`` (the same type object gives the same)."""
+    key = _type_key(column.type, dialect)
+    if key is not None:
+        hit = _TYPE_CACHE.get(key)
+        if hit is not None:
+            return hit
     try:
         sql_type = column.type.compile(dialect=dialect)
     except sa.exc.CompileError as exc:
         raise SnapshotError(
             f"column {table.name}.{column.name}: type {column.type!r} has no {dialect.name} form"
         ) from exc
+    info = (type_spec(column.type, dialect), sql_type)
+    if key is not None and len(_TYPE_CACHE) < 4096:
+        _TYPE_CACHE[key] = info
+    return info
+
+
+def _column(column: sa.Column[Any], table: sa.Table, dialect: Dialect) -> dict[str, Any]:
+    spec, sql_type = _type_info(column, table, dialect)
     data: dict[str, Any] = {
         "name": column.name,
-        "type": type_spec(column.type, dialect),
+        "type": spec,  # shared between columns of one type: snapshots are never changed in place
         "sql_type": sql_type,
         "nullable": bool(column.nullable),
     }
@@ -171,7 +207,9 @@ def _table(table: sa.Table, dialect: Dialect) -> dict[str, Any]:
 
 
 def _sort_key(item: dict[str, Any]) -> str:
-    return json.dumps(item, sort_keys=True)
+    # names first (cheap and usually decisive), the whole item to break ties
+    name = item.get("name")
+    return f"{name}\x00" if name else "\x01" + json.dumps(item, sort_keys=True)
 
 
 def from_metadata(metadata: sa.MetaData, dialect: Dialect) -> Snapshot:

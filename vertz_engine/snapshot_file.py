@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -39,3 +40,18 @@ def save(path: Path, snap: Snapshot, **extra: Any) -> None:
     data.update(extra)
     data["fingerprint"] = snap_mod.fingerprint(snap)
     write_atomic(path, snap_mod.dumps(data))
+
+
+_FINGERPRINT = re.compile(r'"fingerprint": "(sha256:[0-9a-f]{64})"')
+
+
+def read_fingerprint(path: Path) -> str | None:
+    """The fingerprint a saved snapshot declares, read from the head of the file only (the
+    keys are sorted, so it comes second): no parse of the whole file on every boot."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(256).decode("utf-8", "replace")
+    except OSError:
+        return None
+    m = _FINGERPRINT.search(head)
+    return m.group(1) if m else None

@@ -89,9 +89,9 @@ class ProjectBase:
         except SnapshotError:
             return None  # only a cache: the database says what it has
 
-    def _save_local(self, snap: Snapshot) -> None:
-        local = self._load_local_snapshot()
-        if local is None or snap_mod.fingerprint(local) != snap_mod.fingerprint(snap):
+    def _save_local(self, snap: Snapshot, fingerprint: str | None = None) -> None:
+        fingerprint = fingerprint or snap_mod.fingerprint(snap)
+        if snapshot_file.read_fingerprint(self.local_snapshot_path) != fingerprint:
             snapshot_file.save(self.local_snapshot_path, snap)
 
     def _steps(self, ms: Snapshot | None) -> dict[str, str]:
