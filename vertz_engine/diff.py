@@ -11,7 +11,6 @@ to existing tables, tables dropped (children first), enum types dropped.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from typing import Any
 
@@ -76,12 +75,13 @@ def _deferred_fks(
 
 
 def _without(snap: Snapshot, deferred: dict[str, list[dict[str, Any]]]) -> Snapshot:
-    out = copy.deepcopy(snap)
+    tables = dict(snap["tables"])
     for name, fks in deferred.items():
-        out["tables"][name]["foreign_keys"] = [
-            f for f in out["tables"][name]["foreign_keys"] if f not in fks
-        ]
-    return out
+        tables[name] = {
+            **tables[name],
+            "foreign_keys": [f for f in tables[name]["foreign_keys"] if f not in fks],
+        }
+    return {**snap, "tables": tables}
 
 
 def diff(
@@ -167,10 +167,15 @@ def diff(
             Change(sql[0], "alter_enum_type", name, level=level, reason=reason, extra=list(sql[1:]))
         )
 
-    new_md = snap_mod.to_metadata(new)
-    old_md = snap_mod.to_metadata(old)
+    # Only the tables that change are rebuilt as SQLAlchemy objects (a large app's unchanged
+    # tables cost nothing here).
+    reverse = {n: o for o, n in table_renames.items()}
+    changed = {n for n in set(old_t) & set(new_t) if old_t[n] != new_t[n]}
+    changed |= {n for n, o in reverse.items() if old_t[o] != new_t[n]}
+    new_md = snap_mod.to_metadata(new, set(added) | changed)
+    old_md = snap_mod.to_metadata(old, set(dropped) | {reverse.get(n, n) for n in changed})
     deferred = _deferred_fks(added, new_t, dialect)
-    create_md = snap_mod.to_metadata(_without(new, deferred)) if deferred else new_md
+    create_md = snap_mod.to_metadata(_without(new, deferred), set(added)) if deferred else new_md
     for name in sorted_for_create(added, new_t):
         table = create_md.tables[name]
         steps.append(Change(ops.CreateTableOp.from_table(table), "add_table", name))
@@ -190,9 +195,8 @@ def diff(
                 )
             )
 
-    common = sorted({table_renames.get(t, t) for t in old_t} & set(new_t))
-    reverse_renames = {n: o for o, n in table_renames.items()}
-    for name in common:
+    reverse_renames = reverse
+    for name in sorted(changed):
         group = diff_table(
             name,
             old_t[reverse_renames.get(name, name)],

@@ -50,8 +50,20 @@ def fingerprint(snap: Snapshot) -> str:
 
 
 def dumps(snap: Snapshot) -> str:
-    """Canonical JSON text (byte-identical for equal snapshots)."""
-    return json.dumps(snap, sort_keys=True, indent=2) + "\n"
+    """Canonical JSON text (byte-identical for equal snapshots): sorted keys, one table per
+    line, so a change shows in review as the lines of the tables it touches."""
+    lines = []
+    for key in sorted(snap):
+        if key == "tables":
+            rows = [
+                f"    {json.dumps(name)}: {json.dumps(table, sort_keys=True, separators=(',', ':'))}"
+                for name, table in sorted(snap["tables"].items())
+            ]
+            body = "{\n" + ",\n".join(rows) + "\n  }" if rows else "{}"
+            lines.append(f'  "tables": {body}')
+        else:
+            lines.append(f"  {json.dumps(key)}: {json.dumps(snap[key], sort_keys=True)}")
+    return "{\n" + ",\n".join(lines) + "\n}\n"
 
 
 def _name(value: Any) -> str | None:
@@ -161,8 +173,8 @@ def _index(index: sa.Index, dialect: Dialect) -> dict[str, Any]:
         "unique": bool(index.unique),
     }
     where = None
-    if dialect.name in ("postgresql", "sqlite"):
-        where = index.dialect_options[dialect.name].get("where")
+    if dialect.name in ("postgresql", "sqlite") and index.kwargs:
+        where = index.kwargs.get(f"{dialect.name}_where")
     if where is not None:
         data["where"] = _sql(where, dialect)
     return data
@@ -359,9 +371,18 @@ def index_from(table: sa.Table, data: dict[str, Any]) -> sa.Index:
     return sa.Index(data["name"], *exprs, unique=bool(data.get("unique")), _table=table, **kwargs)
 
 
-def to_metadata(snap: Snapshot) -> sa.MetaData:
-    """Rebuild every table of a snapshot into a fresh :class:`~sqlalchemy.MetaData`."""
+def to_metadata(snap: Snapshot, only: set[str] | None = None) -> sa.MetaData:
+    """Rebuild the tables of a snapshot (``only`` these, and the tables their foreign keys
+    point at) into a fresh :class:`~sqlalchemy.MetaData`."""
+    tables = snap["tables"]
+    names = set(tables) if only is None else {n for n in only if n in tables}
+    for name in list(names):
+        names.update(
+            fk["referred_table"]
+            for fk in tables[name].get("foreign_keys", [])
+            if fk["referred_table"] in tables
+        )
     metadata = sa.MetaData()
-    for fullname, data in snap["tables"].items():
-        add_table(metadata, fullname, data, snap["dialect"])
+    for fullname in sorted(names):
+        add_table(metadata, fullname, tables[fullname], snap["dialect"])
     return metadata
