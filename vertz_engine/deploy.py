@@ -16,7 +16,7 @@ import time
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from . import database, history, migration_file
+from . import catalog, database, history, migration_file
 from . import snapshot as snap_mod
 from .errors import (
     ChecksumMismatch,
@@ -206,7 +206,9 @@ class DeployFlows(ProjectBase):
                     result.applied.append(f.name)
         if current is not None:
             with database.transaction(conn, lock_timeout=self.lock_timeout, fk_check=False):
-                history.set_state(raw, current, ms if current == last_fp else None)
+                history.set_state(
+                    raw, current, ms if current == last_fp else None, catalog.fingerprint(conn)
+                )
 
     def _run_with_progress(self, conn: Connection, f: MigrationFile, start: float) -> None:
         statements = f.up_statements()

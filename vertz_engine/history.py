@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Connection
 
+from . import catalog
 from . import snapshot as snap_mod
 from .database import Raw
 from .errors import SnapshotError
@@ -46,6 +47,7 @@ state = sa.Table(
     sa.Column("fingerprint", sa.String(80), nullable=False),
     sa.Column("snapshot", sa.Text().with_variant(mysql.LONGTEXT(), "mysql", "mariadb")),
     sa.Column("updated_at", sa.String(32), nullable=False),
+    sa.Column("catalog", sa.String(80)),  # see catalog.py
 )
 
 
@@ -65,6 +67,7 @@ class HistoryRow:
 class State:
     fingerprint: str
     snapshot: Snapshot | None
+    catalog: str | None = None
 
 
 def now() -> str:
@@ -108,7 +111,7 @@ def read_fingerprint(conn: Connection) -> str | None:
 def read_state(conn: Connection) -> State | None:
     try:
         row = conn.execute(
-            sa.select(state.c.fingerprint, state.c.snapshot).where(state.c.id == 1)
+            sa.select(state.c.fingerprint, state.c.snapshot, state.c.catalog).where(state.c.id == 1)
         ).first()
     except sa.exc.DBAPIError as exc:
         if _missing_table(exc):
@@ -124,7 +127,7 @@ def read_state(conn: Connection) -> State | None:
             snap = None
         if snap is not None and snap_mod.fingerprint(snap) != row.fingerprint:
             snap = None
-    return State(row.fingerprint, snap)
+    return State(row.fingerprint, snap, row.catalog)
 
 
 def write_state(conn: Connection, fingerprint: str | None, snap: Snapshot | None = None) -> None:
@@ -138,6 +141,7 @@ def write_state(conn: Connection, fingerprint: str | None, snap: Snapshot | None
             fingerprint=fingerprint,
             snapshot=json.dumps(snap, sort_keys=True, separators=(",", ":")) if snap else None,
             updated_at=now(),
+            catalog=catalog.fingerprint(conn),
         )
     )
 
@@ -199,18 +203,22 @@ def insert_applied(
     )
 
 
-def set_state(raw: Raw, fingerprint: str | None, snap: Snapshot | None = None) -> None:
+def set_state(
+    raw: Raw, fingerprint: str | None, snap: Snapshot | None = None, cat: str | None = None
+) -> None:
     """:func:`write_state` for the hot path (an UPDATE where the row exists)."""
     if fingerprint is None:
         raw.run(f"DELETE FROM {STATE_TABLE} WHERE id = 1")
         return
     body = json.dumps(snap, sort_keys=True, separators=(",", ":")) if snap else None
     raw.run(
-        f"UPDATE {STATE_TABLE} SET fingerprint = ?, snapshot = ?, updated_at = ? WHERE id = 1",
-        (fingerprint, body, now()),
+        f"UPDATE {STATE_TABLE} SET fingerprint = ?, snapshot = ?, updated_at = ?, catalog = ? "
+        "WHERE id = 1",
+        (fingerprint, body, now(), cat),
     )
     if raw.rowcount() == 0:
         raw.run(
-            f"INSERT INTO {STATE_TABLE} (id, fingerprint, snapshot, updated_at) VALUES (1, ?, ?, ?)",
-            (fingerprint, body, now()),
+            f"INSERT INTO {STATE_TABLE} (id, fingerprint, snapshot, updated_at, catalog) "
+            "VALUES (1, ?, ?, ?, ?)",
+            (fingerprint, body, now(), cat),
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.engine import Connection
 
-from . import database, history, migration_file, snapshot_file
+from . import catalog, database, history, migration_file, snapshot_file
 from . import snapshot as snap_mod
 from .diff import diff
 from .migration_file import MigrationFile
@@ -150,6 +150,8 @@ class ReportFlows(ProjectBase):
         from .introspect import drift
 
         st = history.read_state(conn)
+        if st is not None and st.catalog is not None and st.catalog == catalog.fingerprint(conn):
+            return [], "unchanged since flask-vertz last changed it (catalog fingerprint)"
         if st is not None and st.snapshot is not None:
             expected, basis = st.snapshot, "the schema flask-vertz last left in the database"
         elif ms is not None and files and {f.name for f in files} <= {r.name for r in rows}:
