@@ -9,6 +9,7 @@ Alembic's comparator (reflection of every table) only when something did.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 
 from sqlalchemy.engine import Connection
 
@@ -16,7 +17,7 @@ from .snapshot import RESERVED_PREFIX
 
 _QUERIES: dict[str, list[str]] = {
     "sqlite": [
-        "SELECT type, name, tbl_name, sql FROM sqlite_master "
+        "SELECT tbl_name, type, name, sql FROM sqlite_master "
         f"WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND tbl_name NOT LIKE '{RESERVED_PREFIX}%' "
         "ORDER BY type, name"
     ],
@@ -57,15 +58,20 @@ _QUERIES: dict[str, list[str]] = {
 }
 
 
-def fingerprint(conn: Connection) -> str | None:
-    """The catalog fingerprint, or None for a database this does not know how to read."""
+def fingerprint(conn: Connection, tables: Iterable[str] | None = None) -> str | None:
+    """The catalog fingerprint of ``tables`` (default: all but flask-vertz's own), or None
+    for a database this does not know how to read. Every query's first column is the table,
+    so tables outside the models (another tool's, say) do not count."""
     name = "mysql" if conn.dialect.name == "mariadb" else conn.dialect.name
     queries = _QUERIES.get(name)
     if not queries:
         return None
+    wanted = set(tables) if tables is not None else None
     digest = hashlib.sha256()
     for sql in queries:
         for row in conn.exec_driver_sql(sql):
+            if wanted is not None and row[0] not in wanted:
+                continue
             digest.update(repr(tuple(row)).encode())
             digest.update(b"\n")
         digest.update(b"\x00")

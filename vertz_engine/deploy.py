@@ -206,8 +206,12 @@ class DeployFlows(ProjectBase):
                     result.applied.append(f.name)
         if current is not None:
             with database.transaction(conn, lock_timeout=self.lock_timeout, fk_check=False):
+                final = ms if current == last_fp else None
                 history.set_state(
-                    raw, current, ms if current == last_fp else None, catalog.fingerprint(conn)
+                    raw,
+                    current,
+                    final,
+                    catalog.fingerprint(conn, final["tables"] if final else None),
                 )
 
     def _run_with_progress(self, conn: Connection, f: MigrationFile, start: float) -> None:

@@ -141,7 +141,7 @@ def write_state(conn: Connection, fingerprint: str | None, snap: Snapshot | None
             fingerprint=fingerprint,
             snapshot=json.dumps(snap, sort_keys=True, separators=(",", ":")) if snap else None,
             updated_at=now(),
-            catalog=catalog.fingerprint(conn),
+            catalog=catalog.fingerprint(conn, snap["tables"] if snap else None),
         )
     )
 

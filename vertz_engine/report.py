@@ -150,7 +150,12 @@ class ReportFlows(ProjectBase):
         from .introspect import drift
 
         st = history.read_state(conn)
-        if st is not None and st.catalog is not None and st.catalog == catalog.fingerprint(conn):
+        tables = st.snapshot["tables"] if st is not None and st.snapshot is not None else None
+        if (
+            st is not None
+            and st.catalog is not None
+            and st.catalog == catalog.fingerprint(conn, tables)
+        ):
             return [], "unchanged since flask-vertz last changed it (catalog fingerprint)"
         if st is not None and st.snapshot is not None:
             expected, basis = st.snapshot, "the schema flask-vertz last left in the database"
