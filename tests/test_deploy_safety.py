@@ -31,7 +31,9 @@ def test_live_drift_is_reported(make_app_on, fresh_url: Callable[[], str]) -> No
     assert run(app, "migrate", "dev", "--name", "init").exit_code == 0
     st = _status(app)
     assert st["db_drift"] == [], st["db_drift"]
-    assert st["db_drift_basis"] == "unchanged since flask-vertz last changed it (catalog fingerprint)"
+    assert (
+        st["db_drift_basis"] == "unchanged since flask-vertz last changed it (catalog fingerprint)"
+    )
     with factory.engine(app).begin() as conn:
         conn.execute(sa.text("ALTER TABLE todos ADD COLUMN sneaky INTEGER"))
     st = _status(app)

@@ -27,6 +27,7 @@ from .errors import (
     ProductionGuard,
     VertzError,
 )
+from .gcpause import gc_paused
 from .migration_file import MigrationFile
 from .results import DeployResult, RollbackResult
 from .runner import execute
@@ -86,6 +87,7 @@ class DeployFlows(ProjectBase):
 
     # -- deploy -----------------------------------------------------------------------------
 
+    @gc_paused
     def deploy(
         self,
         *,
@@ -272,6 +274,7 @@ class DeployFlows(ProjectBase):
                         f"to resolve (resolve is for a migration recorded as failed)"
                     )
                 with database.transaction(conn, lock_timeout=self.lock_timeout):
+                    history.ensure_tables(conn)
                     if applied:
                         history.update(
                             conn,
@@ -331,6 +334,7 @@ class DeployFlows(ProjectBase):
 
     # -- rollback ---------------------------------------------------------------------------
 
+    @gc_paused
     def rollback(self, steps: int = 1, *, dry_run: bool = False) -> RollbackResult:
         """Run the ``@rollback`` section of the last ``steps`` applied migrations."""
         if steps < 1:
@@ -345,6 +349,9 @@ class DeployFlows(ProjectBase):
             with database.lock(conn, timeout=self.lock_timeout):
                 rows = history.read_history(conn) or []
                 self._verify_history(list(files.values()), rows)
+                if rows:
+                    with database.transaction(conn, lock_timeout=self.lock_timeout):
+                        history.ensure_tables(conn)
                 if len(rows) < steps:
                     raise NothingToRollback(
                         f"asked to roll back {steps} migration(s) but {len(rows)} "

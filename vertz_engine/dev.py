@@ -16,6 +16,7 @@ from .errors import (
     ProductionGuard,
 )
 from .facts import BlockingChange, annotate, problems
+from .gcpause import gc_paused
 from .results import ApplyResult, DevResult
 from .snapshot import Snapshot
 from .workspace import ProjectBase
@@ -56,6 +57,7 @@ def check_renames(plan: Plan, renames: Mapping[str, str]) -> None:
 class DevFlows(ProjectBase):
     # -- boot auto-apply and push -----------------------------------------------------------
 
+    @gc_paused
     def apply_models(
         self,
         *,
@@ -143,6 +145,7 @@ class DevFlows(ProjectBase):
 
     # -- migrate dev ------------------------------------------------------------------------
 
+    @gc_paused
     def plan_dev(
         self,
         *,
@@ -156,6 +159,7 @@ class DevFlows(ProjectBase):
         check_renames(plan, renames or {})
         return plan
 
+    @gc_paused
     def migrate_dev(
         self,
         name: str,
@@ -220,8 +224,8 @@ class DevFlows(ProjectBase):
             path.stem, up, down, up_notes=up_notes, rollback_notes=rollback_notes
         )
         migration_file.write_atomic(path, text)
-        steps[path.stem] = snap_mod.fingerprint(plan.new)
-        snapshot_file.save(self.migrations_snapshot_path, plan.new, steps=steps)
+        steps[path.stem] = new_fp = snap_mod.fingerprint(plan.new)
+        snapshot_file.save(self.migrations_snapshot_path, plan.new, fingerprint=new_fp, steps=steps)
         result = DevResult(plan, path)
         if not create_only:
             # A local database that boot or push moved off the files' path (part of these

@@ -75,8 +75,20 @@ def now() -> str:
 
 
 def ensure_tables(conn: Connection) -> None:
-    """Create the bookkeeping tables if they are missing."""
+    """Create the bookkeeping tables if they are missing, and add the columns a table made
+    by an earlier flask-vertz lacks."""
     _md.create_all(conn, checkfirst=True)
+    for table in (history, state):
+        have = {c["name"] for c in sa.inspect(conn).get_columns(table.name)}
+        for column in table.columns:
+            if column.name not in have:
+                conn.execute(sa.text(_add_column_sql(conn, table, column)))
+
+
+def _add_column_sql(conn: Connection, table: sa.Table, column: sa.Column[Any]) -> str:
+    q = conn.dialect.identifier_preparer
+    kind = column.type.compile(dialect=conn.dialect)
+    return f"ALTER TABLE {q.quote(table.name)} ADD COLUMN {q.quote(column.name)} {kind}"
 
 
 def _missing_table(exc: sa.exc.DBAPIError) -> bool:
@@ -85,6 +97,12 @@ def _missing_table(exc: sa.exc.DBAPIError) -> bool:
         s in text
         for s in ("no such table", "does not exist", "doesn't exist", "undefined table", "1146")
     )
+
+
+def _missing_column(exc: sa.exc.DBAPIError) -> bool:
+    # a _vertz_state made by an earlier flask-vertz, without the catalog column
+    text = str(exc.orig).lower()
+    return "catalog" in text and "column" in text
 
 
 def read_history(conn: Connection) -> list[HistoryRow] | None:
@@ -114,8 +132,8 @@ def read_state(conn: Connection) -> State | None:
             sa.select(state.c.fingerprint, state.c.snapshot, state.c.catalog).where(state.c.id == 1)
         ).first()
     except sa.exc.DBAPIError as exc:
-        if _missing_table(exc):
-            return None
+        if _missing_table(exc) or _missing_column(exc):
+            return None  # unknown: a later write (ensure_tables first) brings the table up to date
         raise
     if row is None:
         return None

@@ -7,6 +7,7 @@ from sqlalchemy.engine import Connection
 from . import catalog, database, history, migration_file, snapshot_file
 from . import snapshot as snap_mod
 from .diff import diff
+from .gcpause import gc_paused
 from .migration_file import MigrationFile
 from .results import CheckResult, InitResult, Status, change_dict
 from .snapshot import Snapshot
@@ -51,6 +52,7 @@ class ReportFlows(ProjectBase):
 
     # -- status and check -------------------------------------------------------------------
 
+    @gc_paused
     def status(self) -> Status:
         files = self.files()
         ms = self._load_migrations_snapshot()
@@ -167,6 +169,7 @@ class ReportFlows(ProjectBase):
             return [], "not checked: no record says which schema the database should have"
         return drift(conn, snap_mod.to_metadata(expected)), basis
 
+    @gc_paused
     def check(self) -> CheckResult:
         """For CI, no database needed: model changes no file captures, unsigned files."""
         unsigned = [f.name for f in self.files() if not f.signed]

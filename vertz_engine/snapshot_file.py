@@ -34,11 +34,12 @@ def load(path: Path, *, remedy: str) -> Snapshot | None:
         raise SnapshotError(f"{exc}. {remedy}") from exc
 
 
-def save(path: Path, snap: Snapshot, **extra: Any) -> None:
-    """Write ``snap`` (plus ``extra`` top-level keys) atomically."""
+def save(path: Path, snap: Snapshot, *, fingerprint: str | None = None, **extra: Any) -> None:
+    """Write ``snap`` (plus ``extra`` top-level keys) atomically; ``fingerprint`` where the
+    caller already has it."""
     data = dict(snap)
     data.update(extra)
-    data["fingerprint"] = snap_mod.fingerprint(snap)
+    data["fingerprint"] = fingerprint or snap_mod.fingerprint(snap)
     write_atomic(path, snap_mod.dumps(data))
 
 
