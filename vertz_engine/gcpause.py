@@ -20,11 +20,15 @@ R = TypeVar("R")
 
 @contextmanager
 def paused() -> Iterator[None]:
+    """Everything alive before the step is frozen (no collection walks it), and collection
+    is off during the step; both are undone after."""
     was_enabled = gc.isenabled()
+    gc.freeze()
     gc.disable()
     try:
         yield
     finally:
+        gc.unfreeze()
         if was_enabled:
             gc.enable()
 

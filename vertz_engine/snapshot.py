@@ -99,6 +99,9 @@ def _python_default(column: sa.Column[Any]) -> Any:
 _TYPE_CACHE: dict[tuple[Any, ...], tuple[dict[str, Any], str]] = {}
 
 
+_PLAIN = (bool, int, float, str, tuple, type(None))
+
+
 def _type_key(type_: Any, dialect: Dialect) -> tuple[Any, ...] | None:
     """A key for types that are plain values (most are: ``String(50)``, ``Integer()``)."""
     items = []
@@ -108,9 +111,9 @@ def _type_key(type_: Any, dialect: Dialect) -> tuple[Any, ...] | None:
     for key, value in attrs.items():
         if key[0] == "_" or key == "dispatch":  # event plumbing, cached lookups
             continue
-        if isinstance(value, list):
+        if type(value) is list:
             value = tuple(value)
-        if value is not None and not isinstance(value, (bool, int, float, str, tuple)):
+        elif type(value) not in _PLAIN:
             return None
         items.append((key, value))
     return (type(type_), dialect.name, dialect.server_version_info, tuple(items))
@@ -137,7 +140,7 @@ def _type_info(
     return info
 
 
-def _column(column: sa.Column[Any], table: sa.Table, dialect: Dialect) -> dict[str, Any]:
+def _column(column: sa.Column[Any], table: sa.Table, dialect: Dialect, auto: Any) -> dict[str, Any]:
     spec, sql_type = _type_info(column, table, dialect)
     data: dict[str, Any] = {
         "name": column.name,
@@ -147,14 +150,16 @@ def _column(column: sa.Column[Any], table: sa.Table, dialect: Dialect) -> dict[s
     }
     if column.primary_key:
         data["primary_key"] = True
-    if table.autoincrement_column is column and column.autoincrement is not False:
-        data["autoincrement"] = True
-    sd = _server_default(column, dialect)
-    if sd is not None:
-        data["server_default"] = sd
-    pd = _python_default(column)
-    if pd is not None:
-        data["default"] = pd
+        if auto is column and column.autoincrement is not False:
+            data["autoincrement"] = True
+    if column.server_default is not None:
+        sd = _server_default(column, dialect)
+        if sd is not None:
+            data["server_default"] = sd
+    if column.default is not None:
+        pd = _python_default(column)
+        if pd is not None:
+            data["default"] = pd
     if column.comment:
         data["comment"] = column.comment
     return data
@@ -198,6 +203,7 @@ def _fk(fk: sa.ForeignKeyConstraint) -> dict[str, Any]:
 
 def _table(table: sa.Table, dialect: Dialect) -> dict[str, Any]:
     pk = table.primary_key
+    auto = table.autoincrement_column
     uniques = []
     checks = []
     for cons in table.constraints:
@@ -206,7 +212,7 @@ def _table(table: sa.Table, dialect: Dialect) -> dict[str, Any]:
         elif isinstance(cons, sa.CheckConstraint) and not getattr(cons, "_type_bound", False):
             checks.append({"name": _name(cons.name), "sqltext": _sql(cons.sqltext, dialect)})
     data: dict[str, Any] = {
-        "columns": [_column(c, table, dialect) for c in table.columns],
+        "columns": [_column(c, table, dialect, auto) for c in table.columns],
         "primary_key": {"name": _name(pk.name), "columns": [c.name for c in pk.columns]},
         "indexes": sorted((_index(i, dialect) for i in table.indexes), key=_sort_key),
         "unique_constraints": sorted(uniques, key=_sort_key),

@@ -38,6 +38,8 @@ def resolve_type(type_: TypeEngine[Any], dialect: Dialect) -> TypeEngine[Any]:
 def _init_params(cls: Any) -> tuple[tuple[str, Any], ...]:
     params = []
     for klass in cls.__mro__:
+        if klass is object:  # no arguments; and its signature is slow to read
+            break
         init = klass.__dict__.get("__init__")
         if init is None:
             continue
