@@ -26,6 +26,7 @@ from .errors import DatabaseUnreachable, LockTimeout, VertzError
 LOCK_NAME = "flask_vertz_migrations"
 IN_TRANSACTION = "vertz_in_transaction"  # conn.info key: our explicit BEGIN is open
 SQLITE_SESSION = "vertz_sqlite_session"  # conn.info key: foreign keys already off
+WITH_COMMIT = "vertz_with_commit"  # conn.info key: statements to send with the COMMIT
 PG_LOCK_KEY = zlib.crc32(LOCK_NAME.encode())  # a stable 32-bit key
 
 
@@ -139,11 +140,24 @@ def transaction(
     try:
         yield conn
     except BaseException:
+        conn.info.pop(WITH_COMMIT, None)
         raw.run("ROLLBACK")
         raise
     finally:
         conn.info.pop(IN_TRANSACTION, None)
-    raw.run("COMMIT")
+    last = conn.info.pop(WITH_COMMIT, [])
+    if name == "postgresql" and last:
+        raw.run("; ".join([*last, "COMMIT"]))  # one round trip for the bookkeeping and COMMIT
+    else:
+        for sql in last:
+            raw.run(sql)
+        raw.run("COMMIT")
+
+
+def with_commit(conn: Connection, sql: str) -> None:
+    """Run ``sql`` (literal, no parameters) as the last statement of the open transaction;
+    on PostgreSQL it travels with the COMMIT."""
+    conn.info.setdefault(WITH_COMMIT, []).append(sql)
 
 
 @contextmanager

@@ -197,7 +197,9 @@ class DeployFlows(ProjectBase):
                     if transactional:
                         execute(conn, f.up_statements(), name=f.name)
                         taken = int((time.perf_counter() - start) * 1000)
-                        history.insert_applied(raw, f.name, f.actual_checksum, taken)
+                        database.with_commit(
+                            conn, history.insert_applied_sql(f.name, f.actual_checksum, taken)
+                        )
                     else:
                         self._run_with_progress(conn, f, start)
                     idx = order[f.name]

@@ -240,3 +240,20 @@ def set_state(
             "VALUES (1, ?, ?, ?, ?)",
             (fingerprint, body, now(), cat),
         )
+
+
+def _literal(value: object) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, int):
+        return str(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def insert_applied_sql(name: str, checksum: str, execution_ms: int, note: str | None = None) -> str:
+    """:func:`insert_applied` as one literal statement (to travel with a COMMIT)."""
+    values = ", ".join(_literal(v) for v in (name, checksum, now(), execution_ms, APPLIED, 0, note))
+    return (
+        f"INSERT INTO {HISTORY_TABLE} (name, checksum, applied_at, execution_ms, status, "
+        f"statements_done, note) VALUES ({values})"
+    )
