@@ -92,6 +92,8 @@ def transaction(
     name = conn.dialect.name
     if not enabled and name != "sqlite":
         yield conn
+        for sql in conn.info.pop(WITH_COMMIT, []):
+            conn.exec_driver_sql(sql)
         return
     raw = Raw(conn)
     if name == "sqlite":
@@ -114,6 +116,8 @@ def transaction(
             try:
                 conn.info[IN_TRANSACTION] = True
                 yield conn
+                for sql in conn.info.pop(WITH_COMMIT, []):
+                    raw.run(sql)
                 problems: list[Any] = []
                 if fk_check:
                     raw.run("PRAGMA foreign_key_check")
@@ -125,6 +129,7 @@ def transaction(
                         f"(first: {table} rowid {rowid} -> {parent}); nothing was changed"
                     )
             except BaseException:
+                conn.info.pop(WITH_COMMIT, None)
                 raw.run("ROLLBACK")
                 raise
             finally:
