@@ -106,8 +106,8 @@ def transaction(
         try:
             try:
                 raw.run("BEGIN IMMEDIATE")
-            except raw.error as exc:
-                if "locked" in str(exc).lower() or "busy" in str(exc).lower():
+            except sa.exc.DBAPIError as exc:
+                if "locked" in str(exc.orig).lower() or "busy" in str(exc.orig).lower():
                     raise LockTimeout(
                         f"the database is locked by another process and stayed locked for "
                         f"{lock_timeout:g}s (VERTZ_LOCK_TIMEOUT)"
@@ -151,12 +151,19 @@ def transaction(
     finally:
         conn.info.pop(IN_TRANSACTION, None)
     last = conn.info.pop(WITH_COMMIT, [])
-    if name == "postgresql" and last:
-        raw.run("; ".join([*last, "COMMIT"]))  # one round trip for the bookkeeping and COMMIT
-    else:
-        for sql in last:
-            raw.run(sql)
-        raw.run("COMMIT")
+    try:
+        if name == "postgresql" and last:
+            raw.run("; ".join([*last, "COMMIT"]))  # one round trip for bookkeeping and COMMIT
+        else:
+            for sql in last:
+                raw.run(sql)
+            raw.run("COMMIT")
+    except sa.exc.DBAPIError:
+        try:
+            raw.run("ROLLBACK")
+        except sa.exc.DBAPIError:
+            pass  # the connection is gone; the server rolled back
+        raise
 
 
 def with_commit(conn: Connection, sql: str) -> None:
@@ -249,10 +256,15 @@ class Raw:
         self.mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
 
     def run(self, sql: str, params: tuple[object, ...] | None = None) -> None:
-        if params is None:
-            self.cursor.execute(sql)
-        else:
-            self.cursor.execute(sql.replace("?", self.mark), params)
+        """Execute; a driver error comes out as SQLAlchemy's wrapped ``DBAPIError``, like
+        everything else that talks to the database."""
+        try:
+            if params is None:
+                self.cursor.execute(sql)
+            else:
+                self.cursor.execute(sql.replace("?", self.mark), params)
+        except self.error as exc:
+            raise sa.exc.DBAPIError.instance(sql, params, exc, self.error) from None
 
     def one(self, sql: str, params: tuple[object, ...] | None = None) -> tuple[object, ...] | None:
         self.run(sql, params)

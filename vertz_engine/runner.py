@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from .database import Raw, connect
@@ -23,9 +24,10 @@ _DROP = re.compile(rf"^DROP TABLE ({_IDENT})\s*;?$", re.I)
 _REBUILD_RENAME = re.compile(rf"^ALTER TABLE (_alembic_tmp_\S+) RENAME TO ({_IDENT})\s*;?$", re.I)
 
 
-def _reason(exc: Exception) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+def _reason(exc: sa.exc.DBAPIError) -> str:
+    orig = exc.orig if exc.orig is not None else exc
+    text = str(orig).strip()
+    return text.splitlines()[0] if text else type(orig).__name__
 
 
 def _unquote(name: str) -> str:
@@ -76,7 +78,7 @@ def execute(
                     raw.run(trigger)
             else:
                 raw.run(statement)
-        except raw.error as exc:
+        except sa.exc.DBAPIError as exc:
             first = " ".join(line.strip() for line in code.splitlines())
             if len(first) > 200:
                 first = first[:197] + "..."
