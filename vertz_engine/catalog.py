@@ -15,6 +15,8 @@ from sqlalchemy.engine import Connection
 
 from .snapshot import RESERVED_PREFIX
 
+_GLOBAL = "/* all */ "  # a query whose rows are not per table: never filtered by table
+
 _QUERIES: dict[str, list[str]] = {
     "sqlite": [
         "SELECT tbl_name, type, name, sql FROM sqlite_master "
@@ -29,12 +31,16 @@ _QUERIES: dict[str, list[str]] = {
         "LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
         "WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') AND a.attnum > 0 "
         f"AND NOT a.attisdropped AND c.relname NOT LIKE '{RESERVED_PREFIX}%' ORDER BY 1, 2",
-        "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
-        "WHERE connamespace = current_schema()::regnamespace "
-        f"AND conrelid::regclass::text NOT LIKE '{RESERVED_PREFIX}%' ORDER BY 1, 2",
+        "SELECT c.relname, k.conname, pg_get_constraintdef(k.oid) FROM pg_constraint k "
+        "JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
+        f"WHERE n.nspname = current_schema() AND c.relname NOT LIKE '{RESERVED_PREFIX}%' "
+        "ORDER BY 1, 2",
+        "SELECT c.relname, obj_description(c.oid, 'pg_class') FROM pg_class c "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema() "
+        f"AND c.relkind IN ('r', 'p') AND c.relname NOT LIKE '{RESERVED_PREFIX}%' ORDER BY 1",
         "SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
         f"AND tablename NOT LIKE '{RESERVED_PREFIX}%' ORDER BY 1, 2",
-        "SELECT t.typname, e.enumsortorder, e.enumlabel FROM pg_type t "
+        _GLOBAL + "SELECT t.typname, e.enumsortorder, e.enumlabel FROM pg_type t "
         "JOIN pg_enum e ON e.enumtypid = t.oid JOIN pg_namespace n ON n.oid = t.typnamespace "
         "WHERE n.nspname = current_schema() ORDER BY 1, 2",
     ],
@@ -69,8 +75,9 @@ def fingerprint(conn: Connection, tables: Iterable[str] | None = None) -> str | 
     wanted = set(tables) if tables is not None else None
     digest = hashlib.sha256()
     for sql in queries:
+        per_table = wanted is not None and not sql.startswith(_GLOBAL)
         for row in conn.exec_driver_sql(sql):
-            if wanted is not None and row[0] not in wanted:
+            if per_table and row[0] not in wanted:  # type: ignore[operator]
                 continue
             digest.update(repr(tuple(row)).encode())
             digest.update(b"\n")

@@ -422,10 +422,14 @@ _SAFE_DDL = re.compile(
 
 def _may_break_references(f: MigrationFile) -> bool:
     """Whether a file can leave rows pointing nowhere (and so needs SQLite's foreign key
-    check before COMMIT): anything but creating tables and indexes and adding columns."""
+    check before COMMIT): anything but creating tables and indexes and adding columns
+    that reference nothing (with foreign keys off SQLite accepts ``ADD COLUMN ...
+    REFERENCES ... DEFAULT 7``)."""
     for statement in f.up_statements():
         code = "\n".join(ln for ln in statement.splitlines() if not ln.strip().startswith("--"))
         if not _SAFE_DDL.match(code.strip()):
+            return True
+        if code.upper().lstrip().startswith("ALTER") and "REFERENCES" in code.upper():
             return True
     return False
 

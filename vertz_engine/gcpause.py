@@ -23,12 +23,16 @@ def paused() -> Iterator[None]:
     """Everything alive before the step is frozen (no collection walks it), and collection
     is off during the step; both are undone after."""
     was_enabled = gc.isenabled()
-    gc.freeze()
+    # An app that froze its own heap (a preforking server does, before fork) keeps it so.
+    freeze = gc.get_freeze_count() == 0
+    if freeze:
+        gc.freeze()
     gc.disable()
     try:
         yield
     finally:
-        gc.unfreeze()
+        if freeze:
+            gc.unfreeze()
         if was_enabled:
             gc.enable()
 

@@ -20,7 +20,7 @@ def _has_code(stmt: object) -> bool:
     return False
 
 
-_PLAIN = re.compile(r"""['"`$\[]|/\*|\bBEGIN\b|\bCASE\b""", re.I)
+_PLAIN = re.compile(r"""['"`$\[#]|/\*|\bBEGIN\b|\bCASE\b""", re.I)
 _COMMENT_WITH_SEMICOLON = re.compile(r"--[^\n]*;")
 
 
