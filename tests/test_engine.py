@@ -94,7 +94,7 @@ def test_failed_migration_leaves_schema_and_history_as_they_were(tmp_path: Path)
         with pytest.raises(
             MigrationFailed, match="0002_x: statement 3 of 3 failed: no such table: no_such_table"
         ):
-            with database.transaction(conn, lock_timeout=5):
+            with database.transaction(conn):
                 execute(conn, statements, name="0002_x")
                 history.record(conn, "0002_x", "sha256:0", execution_ms=0)
         assert history.read_history(conn) == []

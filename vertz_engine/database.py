@@ -16,7 +16,6 @@ import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -85,85 +84,64 @@ def _sqlite_pragma(conn: Connection, name: str) -> int:
 
 @contextmanager
 def transaction(
-    conn: Connection, *, lock_timeout: float, enabled: bool = True, fk_check: bool = True
+    conn: Connection, *, enabled: bool = True, fk_check: bool = True
 ) -> Iterator[Connection]:
     """One transaction, owned by us (explicit BEGIN/COMMIT). ``enabled=False`` (MySQL, where
-    DDL commits by itself, or a file marked no-transaction): every statement on its own."""
+    DDL commits by itself, or a file marked no-transaction): every statement on its own.
+
+    On SQLite it is ``BEGIN IMMEDIATE`` (the write lock; waiting for it is ``connect``'s
+    busy timeout) inside a :func:`sqlite_session`, and ``PRAGMA foreign_key_check`` runs
+    before ``COMMIT`` unless ``fk_check`` is false."""
     name = conn.dialect.name
-    if not enabled and name != "sqlite":
+    sqlite = name == "sqlite"
+    if not enabled and not sqlite:
         yield conn
         for sql in conn.info.pop(WITH_COMMIT, []):
             conn.exec_driver_sql(sql)
         return
     raw = Raw(conn)
-    if name == "sqlite":
-        session = conn.info.get(SQLITE_SESSION)
-        if not session:
-            fk_before = _sqlite_pragma(conn, "foreign_keys")
-            busy_before = _sqlite_pragma(conn, "busy_timeout")
-            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
-            conn.exec_driver_sql(f"PRAGMA busy_timeout={int(lock_timeout * 1000)}")
+    with sqlite_session(conn):
+        raw.run("BEGIN IMMEDIATE" if sqlite else "BEGIN")
+        conn.info[IN_TRANSACTION] = True
         try:
-            try:
-                raw.run("BEGIN IMMEDIATE")
-            except sa.exc.DBAPIError as exc:
-                if "locked" in str(exc.orig).lower() or "busy" in str(exc.orig).lower():
-                    raise LockTimeout(
-                        f"the database is locked by another process and stayed locked for "
-                        f"{lock_timeout:g}s (VERTZ_LOCK_TIMEOUT)"
-                    ) from None
-                raise
-            try:
-                conn.info[IN_TRANSACTION] = True
-                yield conn
-                for sql in conn.info.pop(WITH_COMMIT, []):
+            yield conn
+            last: list[str] = conn.info.pop(WITH_COMMIT, [])
+            if sqlite:
+                for sql in last:
                     raw.run(sql)
-                problems: list[Any] = []
+                last = []
                 if fk_check:
-                    raw.run("PRAGMA foreign_key_check")
-                    problems = list(raw.cursor.fetchall())
-                if problems:
-                    table, rowid, parent = problems[0][0], problems[0][1], problems[0][2]
-                    raise VertzError(
-                        f"foreign key check failed: {len(problems)} row(s) point nowhere "
-                        f"(first: {table} rowid {rowid} -> {parent}); nothing was changed"
-                    )
-            except BaseException:
-                conn.info.pop(WITH_COMMIT, None)
-                raw.run("ROLLBACK")
-                raise
-            finally:
-                conn.info.pop(IN_TRANSACTION, None)
-            raw.run("COMMIT")
-        finally:
-            if not session:
-                conn.exec_driver_sql(f"PRAGMA foreign_keys={fk_before}")
-                conn.exec_driver_sql(f"PRAGMA busy_timeout={busy_before}")
-        return
-    raw.run("BEGIN")
-    conn.info[IN_TRANSACTION] = True
-    try:
-        yield conn
-    except BaseException:
-        conn.info.pop(WITH_COMMIT, None)
-        raw.run("ROLLBACK")
-        raise
-    finally:
-        conn.info.pop(IN_TRANSACTION, None)
-    last = conn.info.pop(WITH_COMMIT, [])
-    try:
-        if name == "postgresql" and last:
-            raw.run("; ".join([*last, "COMMIT"]))  # one round trip for bookkeeping and COMMIT
-        else:
-            for sql in last:
-                raw.run(sql)
-            raw.run("COMMIT")
-    except sa.exc.DBAPIError:
-        try:
+                    _foreign_key_check(raw)
+        except BaseException:
+            conn.info.pop(WITH_COMMIT, None)
             raw.run("ROLLBACK")
+            raise
+        finally:
+            conn.info.pop(IN_TRANSACTION, None)
+        try:
+            if name == "postgresql" and last:
+                raw.run("; ".join([*last, "COMMIT"]))  # one round trip: bookkeeping and COMMIT
+            else:
+                for sql in last:
+                    raw.run(sql)
+                raw.run("COMMIT")
         except sa.exc.DBAPIError:
-            pass  # the connection is gone; the server rolled back
-        raise
+            try:
+                raw.run("ROLLBACK")
+            except sa.exc.DBAPIError:
+                pass  # the connection is gone; the server rolled back
+            raise
+
+
+def _foreign_key_check(raw: Raw) -> None:
+    raw.run("PRAGMA foreign_key_check")
+    problems = list(raw.cursor.fetchall())
+    if problems:
+        table, rowid, parent = problems[0][0], problems[0][1], problems[0][2]
+        raise VertzError(
+            f"foreign key check failed: {len(problems)} row(s) point nowhere "
+            f"(first: {table} rowid {rowid} -> {parent}); nothing was changed"
+        )
 
 
 def with_commit(conn: Connection, sql: str) -> None:

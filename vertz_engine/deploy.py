@@ -16,7 +16,7 @@ import time
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from . import catalog, database, history, migration_file
+from . import database, history, migration_file
 from . import snapshot as snap_mod
 from .errors import (
     ChecksumMismatch,
@@ -143,30 +143,15 @@ class DeployFlows(ProjectBase):
     ) -> None:
         empty_fp = snap_mod.fingerprint(self.empty())
         raw = database.Raw(conn)
-        with database.transaction(conn, lock_timeout=self.lock_timeout):
+        with database.transaction(conn):
             history.ensure_tables(conn)
             current = history.read_fingerprint(conn)
             if current is None and not history.user_tables(conn):
                 current = empty_fp
             # While files run the record says "unknown" (a crash leaves it so, and the next
             # boot compares by reflection); the schema the run ends with is written after.
-            history.set_state(raw, None)
-        self._run_files(conn, raw, files, pending, steps, ms, result, progress, current)
-
-    def _run_files(
-        self,
-        conn: Connection,
-        raw: database.Raw,
-        files: list[MigrationFile],
-        pending: list[MigrationFile],
-        steps: dict[str, str],
-        ms: Snapshot | None,
-        result: DeployResult,
-        progress: ProgressFn | None,
-        current: str | None,
-    ) -> None:
+            history.write_state(conn, None)
         order = {f.name: i for i, f in enumerate(files)}
-        empty_fp = snap_mod.fingerprint(self.empty())
         last_fp = snap_mod.fingerprint(ms) if ms is not None else None
         pending_steps = [steps.get(f.name) for f in pending]
         sqlite = self.dialect_name == "sqlite"
@@ -175,7 +160,6 @@ class DeployFlows(ProjectBase):
                 transactional = self.transactional(f)
                 with database.transaction(
                     conn,
-                    lock_timeout=self.lock_timeout,
                     enabled=transactional,
                     fk_check=_may_break_references(f),
                 ):
@@ -209,14 +193,8 @@ class DeployFlows(ProjectBase):
                     current = new_fp if known else None
                     result.applied.append(f.name)
         if current is not None:
-            with database.transaction(conn, lock_timeout=self.lock_timeout, fk_check=False):
-                final = ms if current == last_fp else None
-                history.set_state(
-                    raw,
-                    current,
-                    final,
-                    catalog.fingerprint(conn, final["tables"] if final else None),
-                )
+            with database.transaction(conn, fk_check=False):
+                history.write_state(conn, current, ms if current == last_fp else None)
 
     def _run_with_progress(self, conn: Connection, f: MigrationFile, start: float) -> None:
         statements = f.up_statements()
@@ -275,7 +253,7 @@ class DeployFlows(ProjectBase):
                         f"{f.name} is {'applied' if row else 'not recorded'}: there is nothing "
                         f"to resolve (resolve is for a migration recorded as failed)"
                     )
-                with database.transaction(conn, lock_timeout=self.lock_timeout):
+                with database.transaction(conn):
                     history.ensure_tables(conn)
                     if applied:
                         history.update(
@@ -300,7 +278,7 @@ class DeployFlows(ProjectBase):
         recorded: list[str] = []
         with self._connect() as conn:
             with database.lock(conn, timeout=self.lock_timeout):
-                with database.transaction(conn, lock_timeout=self.lock_timeout):
+                with database.transaction(conn):
                     history.ensure_tables(conn)
                     rows = {r.name for r in history.read_history(conn) or []}
                     for f in files:
@@ -352,7 +330,7 @@ class DeployFlows(ProjectBase):
                 rows = history.read_history(conn) or []
                 self._verify_history(list(files.values()), rows)
                 if rows:
-                    with database.transaction(conn, lock_timeout=self.lock_timeout):
+                    with database.transaction(conn):
                         history.ensure_tables(conn)
                 if len(rows) < steps:
                     raise NothingToRollback(
@@ -372,9 +350,7 @@ class DeployFlows(ProjectBase):
                     return result
                 for row in targets:
                     f = files[row.name]
-                    with database.transaction(
-                        conn, lock_timeout=self.lock_timeout, enabled=self.transactional(f)
-                    ):
+                    with database.transaction(conn, enabled=self.transactional(f)):
                         if not any(r.name == f.name for r in history.read_history(conn) or []):
                             continue
                         st = history.read_state(conn)
@@ -453,7 +429,7 @@ def _drop_everything(conn: Connection) -> list[str]:
     md = sa.MetaData()
     md.reflect(conn)
     names = sorted(md.tables)
-    with database.transaction(conn, lock_timeout=30, enabled=conn.dialect.name != "mysql"):
+    with database.transaction(conn, enabled=conn.dialect.name not in ("mysql", "mariadb")):
         if conn.dialect.name in ("mysql", "mariadb"):
             conn.exec_driver_sql("SET FOREIGN_KEY_CHECKS=0")
         try:

@@ -18,6 +18,7 @@ from .errors import (
 from .facts import BlockingChange, annotate, problems
 from .gcpause import gc_paused
 from .results import ApplyResult, DevResult
+from .runner import execute
 from .snapshot import Snapshot
 from .workspace import ProjectBase
 
@@ -80,9 +81,7 @@ class DevFlows(ProjectBase):
                 self._save_local(target, fp)
                 return ApplyResult("unchanged")
             with database.lock(conn, timeout=self.lock_timeout):
-                with database.transaction(
-                    conn, lock_timeout=self.lock_timeout, enabled=self.transactional()
-                ):
+                with database.transaction(conn, enabled=self.transactional()):
                     result = self._apply_models_locked(
                         conn, target, fp, renames, questioner, dry_run, verify_renames
                     )
@@ -125,8 +124,6 @@ class DevFlows(ProjectBase):
             )
         statements = render.render(plan, self.engine.dialect)
         if not dry_run:
-            from .runner import execute
-
             try:
                 execute(conn, statements, name="model changes")
             except MigrationFailed:
@@ -187,12 +184,7 @@ class DevFlows(ProjectBase):
         if not create_only:
             # what would fail on the local rows is explained before anything is written
             with self._connect() as conn:
-                st = history.read_state(conn)
-                base = (
-                    self._base(conn, st)
-                    if st is not None or not history.user_tables(conn)
-                    else None
-                )
+                base = self._base(conn, history.read_state(conn))
                 if base is not None:
                     local_plan = diff(base, plan.new, renames=plan.chosen_renames())
                     found = problems(conn, local_plan, set(base["tables"]))

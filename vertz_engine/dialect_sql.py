@@ -39,6 +39,16 @@ def database_name(dialect: str, table: str, kind: str, item: dict[str, Any]) -> 
     return f"{table}_{kind}"
 
 
+def named(dialect: str, table: str, kind: str, item: dict[str, Any]) -> dict[str, Any]:
+    """``item`` with the name the database gave it, where the models gave none."""
+    return {**item, "name": item.get("name") or database_name(dialect, table, kind, item)}
+
+
+def label(item: dict[str, Any]) -> str:
+    """How a constraint is shown: its name, else its columns."""
+    return str(item.get("name") or ",".join(item.get("columns", [])))
+
+
 def _sql(text: str) -> ops.ExecuteSQLOp:
     return ops.ExecuteSQLOp(text)
 

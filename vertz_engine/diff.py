@@ -191,17 +191,16 @@ def diff(
                     ops.AddConstraintOp.from_constraint(constraint),
                     "add_foreign_key",
                     name,
-                    fk.get("name") or ",".join(fk["columns"]),
+                    dialect_sql.label(fk),
                 )
             )
 
-    reverse_renames = reverse
     for name in sorted(changed):
         group = diff_table(
             name,
-            old_t[reverse_renames.get(name, name)],
+            old_t[reverse.get(name, name)],
             new_t[name],
-            old_md.tables[reverse_renames.get(name, name)],
+            old_md.tables[reverse.get(name, name)],
             new_md.tables[name],
             explicit,
             questioner,
@@ -215,11 +214,7 @@ def diff(
     drop_deferred = _deferred_fks(dropped, old_t, dialect)
     for name, fks in drop_deferred.items():
         for fk in fks:
-            named = {
-                **fk,
-                "name": fk.get("name")
-                or dialect_sql.database_name(dialect, name, "foreign_key", fk),
-            }
+            named = dialect_sql.named(dialect, name, "foreign_key", fk)
             constraint = foreign_key_constraint(named, old_md.tables[name])
             steps.append(
                 Change(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import json
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -11,7 +12,6 @@ from alembic.operations import ops
 
 from . import canonical, dialect_sql
 from . import snapshot as snap_mod
-from .dialect_sql import database_name
 from .plan import (
     BLOCKING,
     DESTRUCTIVE,
@@ -92,7 +92,7 @@ def decide(
 def _key(item: dict[str, Any], by_name: bool = True) -> Any:
     if by_name and item.get("name"):
         return ("name", item["name"])
-    return ("def", snap_mod._sort_key({k: v for k, v in item.items() if k != "name"}))
+    return ("def", json.dumps({k: v for k, v in item.items() if k != "name"}, sort_keys=True))
 
 
 def _by_key(items: list[dict[str, Any]], by_name: bool = True) -> dict[Any, dict[str, Any]]:
@@ -223,10 +223,6 @@ def diff_table(
         for key, item in ob.items():
             if key not in nb or _touches(item, renamed_cols):
                 dropped_cons.append({"kind": kind, **item})
-                named = {
-                    **item,
-                    "name": item.get("name") or database_name(dialect, name, kind, item),
-                }
                 extra: list[ops.MigrateOperation] = []
                 if kind == "foreign_key" and dialect in ("mysql", "mariadb"):
                     index_op = dialect_sql.mysql_fk_index(name, old, item)
@@ -234,10 +230,12 @@ def diff_table(
                         extra.append(index_op)
                 first.append(
                     Change(
-                        ops.DropConstraintOp.from_constraint(build(named, old_table)),
+                        ops.DropConstraintOp.from_constraint(
+                            build(dialect_sql.named(dialect, name, kind, item), old_table)
+                        ),
                         f"drop_{kind}",
                         name,
-                        item.get("name") or ",".join(item.get("columns", [])),
+                        dialect_sql.label(item),
                         extra=extra,
                     )
                 )
@@ -252,7 +250,7 @@ def diff_table(
                         ops.AddConstraintOp.from_constraint(build(item, new_table)),
                         f"add_{kind}",
                         name,
-                        item.get("name") or ",".join(item.get("columns", [])),
+                        dialect_sql.label(item),
                         level,
                         "" if level == SAFE else add_reason,
                     )
@@ -268,7 +266,7 @@ def diff_table(
                     modify_name=n,
                     existing_type=old_table.c[o].type,
                     existing_nullable=oc["nullable"],
-                    existing_server_default=snap_mod._server_default_obj(oc.get("server_default")),
+                    existing_server_default=snap_mod.server_default_obj(oc.get("server_default")),
                 ),
                 "rename_column",
                 name,
@@ -481,7 +479,7 @@ def _alter(
     if canonical.server_default(
         old.get("server_default"), old["sql_type"]
     ) != canonical.server_default(new.get("server_default"), new["sql_type"]):
-        kw["modify_server_default"] = snap_mod._server_default_obj(new.get("server_default"))
+        kw["modify_server_default"] = snap_mod.server_default_obj(new.get("server_default"))
         reasons.append("server default changes")
     if old.get("comment") != new.get("comment"):
         kw["modify_comment"] = new.get("comment")
@@ -492,7 +490,7 @@ def _alter(
         column,
         existing_type=old_col.type,
         existing_nullable=old["nullable"],
-        existing_server_default=snap_mod._server_default_obj(old.get("server_default")),
+        existing_server_default=snap_mod.server_default_obj(old.get("server_default")),
         existing_comment=old.get("comment"),
         **kw,
     )
@@ -520,7 +518,7 @@ def _autoincrement(
         column,
         existing_type=new_col.type,
         existing_nullable=new["nullable"],
-        existing_server_default=snap_mod._server_default_obj(new.get("server_default")),
+        existing_server_default=snap_mod.server_default_obj(new.get("server_default")),
         autoincrement=on,
     )
     return Change(op, "alter_column", table, column, SAFE, reason)

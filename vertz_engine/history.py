@@ -149,19 +149,26 @@ def read_state(conn: Connection) -> State | None:
 
 
 def write_state(conn: Connection, fingerprint: str | None, snap: Snapshot | None = None) -> None:
-    """Record the schema the database now has (None: unknown, compare by reflection)."""
-    conn.execute(sa.delete(state).where(state.c.id == 1))
+    """Record the schema the database now has (None: unknown, compare by reflection), with
+    the catalog fingerprint that lets ``status`` skip reflection while nothing changes."""
+    raw = Raw(conn)
     if fingerprint is None:
+        raw.run(f"DELETE FROM {STATE_TABLE} WHERE id = 1")
         return
-    conn.execute(
-        sa.insert(state).values(
-            id=1,
-            fingerprint=fingerprint,
-            snapshot=json.dumps(snap, sort_keys=True, separators=(",", ":")) if snap else None,
-            updated_at=now(),
-            catalog=catalog.fingerprint(conn, snap["tables"] if snap else None),
-        )
+    body = json.dumps(snap, sort_keys=True, separators=(",", ":")) if snap else None
+    cat = catalog.fingerprint(conn, snap["tables"] if snap else None)
+    values = (fingerprint, body, now(), cat)
+    raw.run(
+        f"UPDATE {STATE_TABLE} SET fingerprint = ?, snapshot = ?, updated_at = ?, catalog = ? "
+        "WHERE id = 1",
+        values,
     )
+    if raw.rowcount() == 0:
+        raw.run(
+            f"INSERT INTO {STATE_TABLE} (id, fingerprint, snapshot, updated_at, catalog) "
+            "VALUES (1, ?, ?, ?, ?)",
+            values,
+        )
 
 
 def record(
@@ -214,32 +221,7 @@ def is_recorded(raw: Raw, name: str) -> bool:
 def insert_applied(
     raw: Raw, name: str, checksum: str, execution_ms: int, note: str | None = None
 ) -> None:
-    raw.run(
-        f"INSERT INTO {HISTORY_TABLE} (name, checksum, applied_at, execution_ms, status, "
-        f"statements_done, note) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (name, checksum, now(), execution_ms, APPLIED, 0, note),
-    )
-
-
-def set_state(
-    raw: Raw, fingerprint: str | None, snap: Snapshot | None = None, cat: str | None = None
-) -> None:
-    """:func:`write_state` for the hot path (an UPDATE where the row exists)."""
-    if fingerprint is None:
-        raw.run(f"DELETE FROM {STATE_TABLE} WHERE id = 1")
-        return
-    body = json.dumps(snap, sort_keys=True, separators=(",", ":")) if snap else None
-    raw.run(
-        f"UPDATE {STATE_TABLE} SET fingerprint = ?, snapshot = ?, updated_at = ?, catalog = ? "
-        "WHERE id = 1",
-        (fingerprint, body, now(), cat),
-    )
-    if raw.rowcount() == 0:
-        raw.run(
-            f"INSERT INTO {STATE_TABLE} (id, fingerprint, snapshot, updated_at, catalog) "
-            "VALUES (1, ?, ?, ?, ?)",
-            (fingerprint, body, now(), cat),
-        )
+    raw.run(insert_applied_sql(name, checksum, execution_ms, note))
 
 
 def _literal(value: object) -> str:
@@ -251,7 +233,8 @@ def _literal(value: object) -> str:
 
 
 def insert_applied_sql(name: str, checksum: str, execution_ms: int, note: str | None = None) -> str:
-    """:func:`insert_applied` as one literal statement (to travel with a COMMIT)."""
+    """The history row of an applied file as one literal statement (it can travel with a
+    COMMIT); the values are names, checksums, numbers and our own notes."""
     values = ", ".join(_literal(v) for v in (name, checksum, now(), execution_ms, APPLIED, 0, note))
     return (
         f"INSERT INTO {HISTORY_TABLE} (name, checksum, applied_at, execution_ms, status, "

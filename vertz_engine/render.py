@@ -118,11 +118,7 @@ def _sqlite_in_place(change: Change, before: dict[str, Any]) -> bool:
     if isinstance(op, (ops.CreateIndexOp, ops.DropIndexOp)):
         return True
     if _is_rename(op):
-        return not (
-            op.modify_type is not None  # type: ignore[attr-defined]
-            or op.modify_nullable is not None  # type: ignore[attr-defined]
-            or op.modify_server_default is not False  # type: ignore[attr-defined]
-        )
+        return True  # renames carry nothing else: other changes are separate operations
     return isinstance(op, ops.AddColumnOp) and _add_in_place(op.column)
 
 
@@ -179,6 +175,3 @@ def _add_referred_stubs(table: sa.Table, data: dict[str, Any]) -> None:
             schema=schema or None,
         )
 
-
-def render_statement_list(statements: list[str]) -> str:
-    return "\n\n".join(statements)

@@ -298,7 +298,7 @@ def _table_problem(table: Any) -> str | None:
 # -- snapshot -> SQLAlchemy objects ---------------------------------------------------------
 
 
-def _server_default_obj(data: dict[str, Any] | None) -> Any:
+def server_default_obj(data: dict[str, Any] | None) -> Any:
     if not data:
         return None
     if "literal" in data:
@@ -320,7 +320,7 @@ def column_from(data: dict[str, Any], dialect: str | None = None) -> sa.Column[A
         autoincrement=True
         if data.get("autoincrement")
         else ("auto" if not data.get("primary_key") else False),
-        server_default=_server_default_obj(data.get("server_default")),
+        server_default=server_default_obj(data.get("server_default")),
         default=data.get("default"),
         comment=data.get("comment"),
     )
