@@ -37,6 +37,7 @@ def main() -> None:
             **os.environ,
             "FLASK_SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}",
             "FLASK_VERTZ_SNAPSHOT_PATH": str(Path(tmp) / ".vertz" / "schema-snapshot.json"),
+            "FLASK_DEBUG": "1",  # a development shell (`flask run --debug`)
         }
         # 1. production-style: apply the committed migration files to a fresh database
         flask({**env, "FLASK_VERTZ_ENV": "production"}, "vertz-db", "migrate", "deploy")

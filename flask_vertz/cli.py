@@ -15,9 +15,10 @@ from flask.cli import with_appcontext
 
 from vertz_engine import Project
 from vertz_engine.diff import RenameCandidate, default_questioner
-from vertz_engine.errors import VertzError
+from vertz_engine.errors import ProductionGuard, VertzError
 from vertz_engine.migration_file import slugify
 from vertz_engine.project import parse_renames
+from vertz_engine.secrets import mask_urls_in
 
 from . import output
 
@@ -36,12 +37,13 @@ def _project() -> Project:
 
 
 def _mask(text: str) -> str:
-    try:
-        vertz = current_app.extensions["vertz"]
-        password = vertz.project().engine.url.password
-    except Exception:  # noqa: BLE001 - masking must never fail
-        return text
-    return text.replace(str(password), "***") if password else text
+    """Every database URL in ``text`` with its secrets masked (by the URL's structure)."""
+    return mask_urls_in(text)
+
+
+_DEVELOPMENT_HINT = (
+    "development is `flask --debug ...` (or FLASK_DEBUG=1), or VERTZ_ENV=development"
+)
 
 
 def handle_errors(fn: F) -> F:
@@ -51,6 +53,10 @@ def handle_errors(fn: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
+        except ProductionGuard as exc:
+            message = f"{exc}\n({_DEVELOPMENT_HINT})"
+            click.echo(output.error("Error: ") + _mask(message), err=True)
+            sys.exit(EXIT_ERROR)
         except VertzError as exc:
             click.echo(output.error("Error: ") + _mask(str(exc)), err=True)
             sys.exit(EXIT_ERROR)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import click
 from flask import Flask
 
 DEFAULTS: dict[str, Any] = {
@@ -16,14 +18,37 @@ DEFAULTS: dict[str, Any] = {
     "VERTZ_SNAPSHOT_PATH": ".vertz/schema-snapshot.json",
     "VERTZ_LOCK_TIMEOUT": 30.0,
 }
+#: The only values that mean "not production"; every other value is production.
+DEVELOPMENT_VALUES = frozenset({"development", "dev", "local", "test", "testing"})
+DEVELOPMENT = "development"
+PRODUCTION = "production"
 _TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off", ""}
+_FALSE = {"0", "false", "no", "off"}
+
+
+class ConfigError(click.ClickException):
+    """A ``VERTZ_*`` setting that cannot be used. A click exception, so that the ``flask``
+    command prints it as one line (``Error: ...``) and exits 1, with no traceback."""
+
+
+@dataclass(frozen=True)
+class Environment:
+    """Which environment the app runs in, and what decided it (named in messages)."""
+
+    name: str  # "development" or "production"
+    source: str  # e.g. "VERTZ_ENV=prod (environment variable)", "Flask debug mode"
+
+    @property
+    def production(self) -> bool:
+        return self.name == PRODUCTION
 
 
 @dataclass(frozen=True)
 class Settings:
     environment: str
+    environment_source: str
     auto_apply: bool
+    auto_apply_source: str
     migrations_dir: Path
     snapshot_path: Path
     lock_timeout: float
@@ -38,20 +63,37 @@ def _flag(value: Any, key: str) -> bool:
         return True
     if text in _FALSE:
         return False
-    raise RuntimeError(f"{key} must be true or false, not {value!r}")
+    raise ConfigError(f"{key} must be true or false (1/0, yes/no, on/off), not {str(value)!r}")
 
 
-def environment(app: Flask) -> str:
-    """``VERTZ_ENV`` from config, then the environment variables ``VERTZ_ENV`` and
-    ``NODE_ENV``, else ``development``."""
-    for value in (
-        app.config.get("VERTZ_ENV"),
-        os.environ.get("VERTZ_ENV"),
-        os.environ.get("NODE_ENV"),
+def environment(app: Flask) -> Environment:
+    """``VERTZ_ENV`` (app config, then environment variable), then ``NODE_ENV``, then
+    Flask's debug mode decide; with none of them the app is in production. Only
+    ``development``, ``dev``, ``local``, ``test`` and ``testing`` are non-production values."""
+    for value, where in (
+        (app.config.get("VERTZ_ENV"), "VERTZ_ENV={} in the app config"),
+        (os.environ.get("VERTZ_ENV"), "VERTZ_ENV={} in the environment"),
+        (os.environ.get("NODE_ENV"), "NODE_ENV={} in the environment"),
     ):
-        if value:
-            return str(value).strip().lower()
-    return "development"
+        text = str(value).strip() if value is not None else ""
+        if text:
+            name = DEVELOPMENT if text.lower() in DEVELOPMENT_VALUES else PRODUCTION
+            return Environment(name, where.format(text))
+    if app.debug:
+        return Environment(DEVELOPMENT, "Flask debug mode")
+    return Environment(PRODUCTION, "no VERTZ_ENV, NODE_ENV or Flask debug mode set")
+
+
+def _lock_timeout(value: Any) -> float:
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = math.nan
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise ConfigError(
+            f"VERTZ_LOCK_TIMEOUT must be a positive number of seconds, not {str(value)!r}"
+        )
+    return seconds
 
 
 def settings(app: Flask) -> Settings:
@@ -59,23 +101,25 @@ def settings(app: Flask) -> Settings:
     cfg = app.config
     env = environment(app)
     auto = cfg.get("VERTZ_AUTO_APPLY")
-    if auto is None:
+    auto_source = f"VERTZ_AUTO_APPLY={auto} in the app config"
+    if auto is None or (isinstance(auto, str) and not auto.strip()):
         auto = os.environ.get("VERTZ_AUTO_APPLY")
-    auto_apply = env != "production" if auto is None else _flag(auto, "VERTZ_AUTO_APPLY")
+        auto_source = f"VERTZ_AUTO_APPLY={auto} in the environment"
+    if auto is None or (isinstance(auto, str) and not auto.strip()):
+        auto_apply = not env.production
+        auto_source = env.source
+    else:
+        auto_apply = _flag(auto, "VERTZ_AUTO_APPLY")
     root = Path(app.root_path)
-    try:
-        timeout = float(cfg.get("VERTZ_LOCK_TIMEOUT", DEFAULTS["VERTZ_LOCK_TIMEOUT"]))
-    except (TypeError, ValueError):
-        raise RuntimeError(
-            f"VERTZ_LOCK_TIMEOUT must be a number of seconds, not {cfg.get('VERTZ_LOCK_TIMEOUT')!r}"
-        ) from None
     return Settings(
-        environment=env,
+        environment=env.name,
+        environment_source=env.source,
         auto_apply=auto_apply,
+        auto_apply_source=auto_source,
         migrations_dir=root
         / Path(cfg.get("VERTZ_MIGRATIONS_DIR") or DEFAULTS["VERTZ_MIGRATIONS_DIR"]),
         snapshot_path=root
         / Path(cfg.get("VERTZ_SNAPSHOT_PATH") or DEFAULTS["VERTZ_SNAPSHOT_PATH"]),
-        lock_timeout=timeout,
+        lock_timeout=_lock_timeout(cfg.get("VERTZ_LOCK_TIMEOUT", DEFAULTS["VERTZ_LOCK_TIMEOUT"])),
         root=root,
     )

@@ -14,6 +14,7 @@ from flask_sqlalchemy import SQLAlchemy
 from vertz_engine import Project
 from vertz_engine.errors import VertzError
 from vertz_engine.project import ApplyResult
+from vertz_engine.secrets import mask_urls_in
 
 from . import config, output
 
@@ -61,8 +62,19 @@ class Vertz:
         from .cli import vertz_db
 
         app.cli.add_command(vertz_db, name=CLI_NAME)
-        if settings.auto_apply and not _loading_for_vertz_cli():
+        if _loading_for_vertz_cli():
+            return
+        if settings.auto_apply:
             self._boot(app)
+        else:
+            click.echo(
+                output.dim(
+                    f"flask-vertz: auto-apply is off ({settings.auto_apply_source}); start"
+                    " with `flask run --debug` or set VERTZ_ENV=development to apply model"
+                    " changes at start, `flask vertz-db migrate deploy` to apply migrations"
+                ),
+                err=True,
+            )
 
     def project(self, app: Flask | None = None) -> Project:
         """The engine :class:`~vertz_engine.Project` for ``app`` (default: ``current_app``)."""
@@ -79,6 +91,7 @@ class Vertz:
             migrations_dir=s.migrations_dir,
             local_snapshot_path=s.snapshot_path,
             environment=s.environment,
+            environment_source=s.environment_source,
             lock_timeout=s.lock_timeout,
             root=s.root,
         )
@@ -101,11 +114,14 @@ class Vertz:
         try:
             result = project.apply_models()
         except VertzError as exc:
-            click.echo(output.error(f"flask-vertz: boot auto-apply failed: {exc}"), err=True)
+            click.echo(
+                output.error(f"flask-vertz: boot auto-apply failed: {mask_urls_in(str(exc))}"),
+                err=True,
+            )
             raise exc from None
         except sa.exc.SQLAlchemyError as exc:
             reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-            message = f"boot auto-apply failed on {project.safe_url()}: {reason}"
+            message = f"boot auto-apply failed on {project.safe_url()}: {mask_urls_in(reason)}"
             click.echo(output.error(f"flask-vertz: {message}"), err=True)
             raise VertzError(message) from None
         for line in output.apply_lines(result, prefix="flask-vertz: "):

@@ -34,6 +34,9 @@ class AppFactory:
         db = SQLAlchemy()
         models(db)
         app = Flask("testapp", root_path=str(self.root))
+        # a development app (as under `flask --debug`), unless the test sets VERTZ_ENV
+        # (VERTZ_ENV=None: decided by the environment variables and debug mode)
+        config.setdefault("VERTZ_ENV", "development")
         app.config.update(SQLALCHEMY_DATABASE_URI=self.url, **config)
         db.init_app(app)
         self.apps.append((app, db))
@@ -157,6 +160,7 @@ def app(tmp_path: Path) -> Iterator[Flask]:
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'todo.db'}",
             "VERTZ_SNAPSHOT_PATH": str(tmp_path / ".vertz" / "schema-snapshot.json"),
             "TESTING": True,
+            "DEBUG": True,  # `flask run --debug`: boot builds the schema
         }
     )
     yield application

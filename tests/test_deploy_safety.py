@@ -192,6 +192,11 @@ def test_out_of_order_needs_a_flag(make_app: AppFactory, tmp_path: Path) -> None
 # -- the production guard ------------------------------------------------------------------
 
 
+DEVELOPMENT_HINT = (
+    "(development is `flask --debug ...` (or FLASK_DEBUG=1), or VERTZ_ENV=development)"
+)
+
+
 def test_production_guard(make_app: AppFactory, tmp_path: Path) -> None:
     from vertz_engine import migration_file
 
@@ -202,14 +207,17 @@ def test_production_guard(make_app: AppFactory, tmp_path: Path) -> None:
     r = run(prod, "push")
     assert r.exit_code == 1
     assert r.output.strip() == (
-        "Error: refusing to change the schema directly in production (VERTZ_ENV=production); "
+        "Error: refusing to change the schema directly in production "
+        "(VERTZ_ENV=production in the app config); "
         "generate a migration with `flask vertz-db migrate dev` and apply it with "
-        "`flask vertz-db migrate deploy`"
+        "`flask vertz-db migrate deploy`\n" + DEVELOPMENT_HINT
     )
     r = run(prod, "reset", "--yes")
     assert r.exit_code == 1
     assert (
-        r.output.strip() == "Error: refusing to reset a production database (VERTZ_ENV=production)"
+        r.output.strip()
+        == "Error: refusing to reset a production database (VERTZ_ENV=production in the app config)"
+        "\n" + DEVELOPMENT_HINT
     )
     assert run(prod, "migrate", "deploy").exit_code == 0
     # a hand-written DROP TABLE is destructive too, with no generator note
@@ -219,7 +227,8 @@ def test_production_guard(make_app: AppFactory, tmp_path: Path) -> None:
     r = run(prod, "migrate", "deploy")
     assert r.exit_code == 1
     assert r.output.strip() == (
-        "Error: refusing to apply destructive changes in production without --force:\n"
+        "Error: refusing to apply destructive changes in production without --force"
+        " (VERTZ_ENV=production in the app config):\n"
         "  0002_cleanup: drop table todos (its rows are lost)"
     )
     r = run(prod, "migrate", "deploy", "--force")

@@ -173,6 +173,7 @@ def _flask_in_pty(
 def test_on_a_terminal_the_question_is_asked(tmp_path: Path) -> None:
     (tmp_path / "app.py").write_text(APP)
     env = {**os.environ, "DB": str(tmp_path / "t.db"), "MODELS": "v1", "VERTZ_AUTO_APPLY": "0"}
+    env["FLASK_DEBUG"] = "1"  # a development shell
     env.pop("PYTHONPATH", None)
     done = subprocess.run(
         [

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from .errors import DatabaseUnreachable, LockTimeout, VertzError
+from .secrets import mask_url, mask_urls_in
 
 LOCK_NAME = "flask_vertz_migrations"
 IN_TRANSACTION = "vertz_in_transaction"  # conn.info key: our explicit BEGIN is open
@@ -30,8 +31,8 @@ PG_LOCK_KEY = zlib.crc32(LOCK_NAME.encode())  # a stable 32-bit key
 
 
 def safe_url(engine: Engine) -> str:
-    """The engine's URL with the password masked."""
-    return engine.url.render_as_string(hide_password=True)
+    """The engine's URL with the password masked (user info and query)."""
+    return mask_url(engine.url)
 
 
 @contextmanager
@@ -43,7 +44,7 @@ def connect(engine: Engine, *, lock_timeout: float = 30.0) -> Iterator[Connectio
     except sa.exc.DBAPIError as exc:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
         raise DatabaseUnreachable(
-            f"cannot connect to the database at {safe_url(engine)}: {reason}"
+            f"cannot connect to the database at {safe_url(engine)}: {mask_urls_in(reason)}"
         ) from None
     sqlite = engine.dialect.name == "sqlite"
     busy_before = 0

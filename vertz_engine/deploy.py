@@ -118,7 +118,8 @@ class DeployFlows(ProjectBase):
                     if notes:
                         raise DestructiveChanges(
                             "refusing to apply destructive changes in production without "
-                            "--force:\n  " + "\n  ".join(notes),
+                            f"--force ({self.environment_reason}):\n  "
+                            + "\n  ".join(notes),
                             changes=notes,
                         )
                 if not pending:
@@ -305,7 +306,9 @@ class DeployFlows(ProjectBase):
     def reset(self) -> list[str]:
         """Development only: drop every table (and enum type) and apply every file again."""
         if self.production:
-            raise ProductionGuard("refusing to reset a production database (VERTZ_ENV=production)")
+            raise ProductionGuard(
+                f"refusing to reset a production database ({self.environment_reason})"
+            )
         with self._connect() as conn:
             with database.lock(conn, timeout=self.lock_timeout):
                 dropped = _drop_everything(conn)

@@ -70,8 +70,8 @@ class DevFlows(ProjectBase):
         """Bring the database to the models, with no migration file (boot, ``push``)."""
         if self.production:
             raise ProductionGuard(
-                "refusing to change the schema directly in production (VERTZ_ENV=production); "
-                "generate a migration with `flask vertz-db migrate dev` and apply it with "
+                "refusing to change the schema directly in production "
+                f"({self.environment_reason}); generate a migration with `flask vertz-db migrate dev` and apply it with "
                 "`flask vertz-db migrate deploy`"
             )
         target = self.target()
@@ -169,7 +169,8 @@ class DevFlows(ProjectBase):
         """Write the next migration file for the model changes, then apply it locally."""
         if self.production:
             raise ProductionGuard(
-                "`migrate dev` is for development; in production use `flask vertz-db migrate deploy`"
+                f"`migrate dev` is for development ({self.environment_reason}); "
+                "in production use `flask vertz-db migrate deploy`"
             )
         slug = migration_file.slugify(name)
         ms = self._load_migrations_snapshot()

@@ -174,4 +174,3 @@ def _add_referred_stubs(table: sa.Table, data: dict[str, Any]) -> None:
             *[sa.Column(c, sa.Integer) for c in fk["referred_columns"]],
             schema=schema or None,
         )
-

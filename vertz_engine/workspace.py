@@ -35,6 +35,8 @@ class ProjectBase:
     migrations_dir: Path
     local_snapshot_path: Path
     environment: str = "development"
+    #: what decided the environment, named in refusals (e.g. "VERTZ_ENV=prod")
+    environment_source: str = ""
     lock_timeout: float = 30.0
     root: Path | None = None  # where ``init`` puts the .gitignore line
 
@@ -43,6 +45,10 @@ class ProjectBase:
     @property
     def production(self) -> bool:
         return self.environment == PRODUCTION
+
+    @property
+    def environment_reason(self) -> str:
+        return self.environment_source or f"environment={self.environment}"
 
     @property
     def dialect_name(self) -> str:
