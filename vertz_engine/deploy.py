@@ -118,8 +118,7 @@ class DeployFlows(ProjectBase):
                     if notes:
                         raise DestructiveChanges(
                             "refusing to apply destructive changes in production without "
-                            f"--force ({self.environment_reason}):\n  "
-                            + "\n  ".join(notes),
+                            f"--force ({self.environment_reason}):\n  " + "\n  ".join(notes),
                             changes=notes,
                         )
                 if not pending:
