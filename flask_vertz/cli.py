@@ -175,6 +175,20 @@ def migrate_dev(
         _deploy_lines(result.deploy)
 
 
+@migrate.command("new", help="Write an empty, signed migration file for hand-written SQL.")
+@click.option("--name", required=True, help="What the migration does, e.g. backfill_status.")
+@with_appcontext
+@handle_errors
+def migrate_new(name: str) -> None:
+    project = _project()
+    path = project.new_migration(name)
+    click.echo(output.ok(f"wrote {path}"))
+    click.echo(
+        f"Write its SQL (and the @rollback section), then re-sign it: "
+        f"flask vertz-db migrate sign {path.stem}"
+    )
+
+
 def _deploy_lines(result: Any) -> None:
     for name in result.recorded:
         click.echo(f"recorded {name} as applied (the database already had its changes)")

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 
 from sqlalchemy.engine import Connection
 
@@ -21,6 +22,12 @@ from .results import ApplyResult, DevResult
 from .runner import execute
 from .snapshot import Snapshot
 from .workspace import ProjectBase
+
+NEW_FILE_UP_NOTE = (
+    "-- Hand-written SQL: a data migration or a backfill. Schema changes belong in the\n"
+    "-- models (`migrate dev` writes them). Re-sign after editing (`migrate sign NAME`)."
+)
+NEW_FILE_ROLLBACK_NOTE = "-- The SQL that undoes the statements above (or leave it empty)."
 
 
 def parse_renames(specs: list[str] | tuple[str, ...]) -> dict[str, str]:
@@ -232,6 +239,30 @@ class DevFlows(ProjectBase):
                 self.apply_models(renames=plan.chosen_renames(), verify_renames=False)
             result.deploy = self.deploy(force=True)
         return result
+
+    def new_migration(self, name: str) -> Path:
+        """Write the next migration file with no statements, signed, for hand-written SQL
+        (a data migration, a backfill): its ``-- @rollback`` section is for the SQL that
+        undoes it. The schema the files produce does not change, so ``_snapshot.json``
+        records the file at the schema of the files before it."""
+        slug = migration_file.slugify(name)
+        ms = self._load_migrations_snapshot()
+        self._check_snapshot_matches_files(ms)
+        steps = self._steps(ms)
+        path = migration_file.next_path(self.migrations_dir, slug)
+        text = migration_file.render(
+            path.stem,
+            [],
+            [],
+            up_notes=[NEW_FILE_UP_NOTE],
+            rollback_notes=[NEW_FILE_ROLLBACK_NOTE],
+        )
+        self.migrations_dir.mkdir(parents=True, exist_ok=True)
+        migration_file.write_atomic(path, text)
+        snap = ms or self.empty()
+        steps[path.stem] = fp = snap_mod.fingerprint(snap)
+        snapshot_file.save(self.migrations_snapshot_path, snap, fingerprint=fp, steps=steps)
+        return path
 
     def annotate(self, plan: Plan) -> None:
         """Add what the local database's rows say to each change (rows a drop loses, ...)."""
