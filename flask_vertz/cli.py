@@ -6,6 +6,7 @@ import functools
 import json
 import sys
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 import click
@@ -28,12 +29,30 @@ EXIT_ERROR = 1
 EXIT_PENDING = 2
 
 
-def _project() -> Project:
+_CURRENT: ContextVar[Project | None] = ContextVar("vertz_current_project", default=None)
+
+
+def _projects(bind: str | None = None) -> dict[str, Project]:
+    """The managed binds' projects (or the one ``--bind`` names)."""
     vertz = current_app.extensions.get("vertz")
     if vertz is None:  # pragma: no cover - the group is only added by init_app
         raise click.ClickException("this app does not use flask-vertz (call vertz.init_app)")
-    project: Project = vertz.project(current_app._get_current_object())  # type: ignore[attr-defined]
-    return project
+    projects: dict[str, Project] = vertz.projects(
+        current_app._get_current_object(),  # type: ignore[attr-defined]
+        only=bind,
+    )
+    if not projects:
+        raise click.ClickException(
+            "no database to manage: the app has no SQLALCHEMY_DATABASE_URI and VERTZ_BINDS "
+            "names no bind of SQLALCHEMY_BINDS"
+        )
+    return projects
+
+
+def _project() -> Project:
+    """The project the running command works on (one bind at a time)."""
+    current = _CURRENT.get()
+    return current if current is not None else next(iter(_projects().values()))
 
 
 def _mask(text: str) -> str:
@@ -46,27 +65,61 @@ _DEVELOPMENT_HINT = (
 )
 
 
-def handle_errors(fn: F) -> F:
-    """One clear message and exit 1 for user errors; never a traceback."""
+bind_option = click.option(
+    "--bind",
+    "bind_name",
+    metavar="NAME",
+    default=None,
+    help="Only this bind (Flask-SQLAlchemy bind key; `default` is the default database). "
+    "Default: every bind flask-vertz manages.",
+)
 
+
+def _one(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """One clear message and exit 1 for user errors; never a traceback."""
+    try:
+        return fn(*args, **kwargs)
+    except ProductionGuard as exc:
+        message = f"{exc}\n({_DEVELOPMENT_HINT})"
+        click.echo(output.error("Error: ") + _mask(message), err=True)
+        sys.exit(EXIT_ERROR)
+    except VertzError as exc:
+        click.echo(output.error("Error: ") + _mask(str(exc)), err=True)
+        sys.exit(EXIT_ERROR)
+    except sa.exc.SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        click.echo(output.error("Database error: ") + _mask(reason), err=True)
+        sys.exit(EXIT_ERROR)
+    except OSError as exc:
+        click.echo(output.error("Error: ") + _mask(str(exc)), err=True)
+        sys.exit(EXIT_ERROR)
+
+
+def handle_errors(fn: F) -> F:
+    """Adds ``--bind``, runs the command once per managed bind (with a heading when there
+    are several; an error stops at that bind, exit 1; the worst other exit code is kept),
+    and turns user errors into one message."""
+
+    @bind_option
     @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except ProductionGuard as exc:
-            message = f"{exc}\n({_DEVELOPMENT_HINT})"
-            click.echo(output.error("Error: ") + _mask(message), err=True)
-            sys.exit(EXIT_ERROR)
-        except VertzError as exc:
-            click.echo(output.error("Error: ") + _mask(str(exc)), err=True)
-            sys.exit(EXIT_ERROR)
-        except sa.exc.SQLAlchemyError as exc:
-            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-            click.echo(output.error("Database error: ") + _mask(reason), err=True)
-            sys.exit(EXIT_ERROR)
-        except OSError as exc:
-            click.echo(output.error("Error: ") + _mask(str(exc)), err=True)
-            sys.exit(EXIT_ERROR)
+    def wrapper(*args: Any, bind_name: str | None = None, **kwargs: Any) -> Any:
+        projects = _one(_projects, bind_name)
+        worst = 0
+        for name, project in projects.items():
+            if len(projects) > 1:
+                click.echo(output.dim(f"== bind {name} ({project.safe_url()}) =="))
+            token = _CURRENT.set(project)
+            try:
+                _one(fn, *args, **kwargs)
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else EXIT_ERROR
+                if code == EXIT_ERROR:
+                    raise
+                worst = max(worst, code)
+            finally:
+                _CURRENT.reset(token)
+        if worst:
+            sys.exit(worst)
 
     return wrapper  # type: ignore[return-value]
 
@@ -247,16 +300,24 @@ def migrate_sign(name: str) -> None:
 @vertz_db.command(help="Applied and pending migrations, model changes not in a file, drift.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.option("--exit-code", is_flag=True, help="Exit 2 when anything is pending or drifted.")
+@bind_option
 @with_appcontext
-@handle_errors
-def status(as_json: bool, exit_code: bool) -> None:
-    project = _project()
-    st = project.status()
+def status(as_json: bool, exit_code: bool, bind_name: str | None) -> None:
+    projects = _one(_projects, bind_name)
+    statuses = {name: _one(project.status) for name, project in projects.items()}
     if as_json:
-        click.echo(json.dumps(st.as_dict(), indent=2, sort_keys=True))
+        if len(statuses) == 1:
+            ((name, st),) = statuses.items()
+            doc: dict[str, Any] = {**st.as_dict(), "bind": name}
+        else:
+            doc = {"binds": {name: {**st.as_dict(), "bind": name} for name, st in statuses.items()}}
+        click.echo(json.dumps(doc, indent=2, sort_keys=True))
     else:
-        _status_text(st)
-    if exit_code and st.needs_attention:
+        for name, st in statuses.items():
+            if len(statuses) > 1:
+                click.echo(output.dim(f"== bind {name} =="))
+            _status_text(st)
+    if exit_code and any(st.needs_attention for st in statuses.values()):
         sys.exit(EXIT_PENDING)
 
 

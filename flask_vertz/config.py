@@ -17,6 +17,7 @@ DEFAULTS: dict[str, Any] = {
     "VERTZ_MIGRATIONS_DIR": "migrations",
     "VERTZ_SNAPSHOT_PATH": ".vertz/schema-snapshot.json",
     "VERTZ_LOCK_TIMEOUT": 30.0,
+    "VERTZ_BINDS": None,
 }
 #: The only values that mean "not production"; every other value is production.
 DEVELOPMENT_VALUES = frozenset({"development", "dev", "local", "test", "testing"})
@@ -53,6 +54,7 @@ class Settings:
     snapshot_path: Path
     lock_timeout: float
     root: Path
+    binds: tuple[str, ...] | None  # None: every bind
 
 
 def _flag(value: Any, key: str) -> bool:
@@ -122,4 +124,19 @@ def settings(app: Flask) -> Settings:
         / Path(cfg.get("VERTZ_SNAPSHOT_PATH") or DEFAULTS["VERTZ_SNAPSHOT_PATH"]),
         lock_timeout=_lock_timeout(cfg.get("VERTZ_LOCK_TIMEOUT", DEFAULTS["VERTZ_LOCK_TIMEOUT"])),
         root=root,
+        binds=_binds(cfg.get("VERTZ_BINDS")),
     )
+
+
+def _binds(value: Any) -> tuple[str, ...] | None:
+    """``VERTZ_BINDS``: the binds flask-vertz manages (``default`` is the default bind), as
+    a list or a comma-separated string; unset: every bind."""
+    if value is None:
+        return None
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, (list, tuple, set, frozenset)):
+        raise ConfigError(f"VERTZ_BINDS must be a list of bind names, not {value!r}")
+    names = tuple(dict.fromkeys("default" if i is None else str(i).strip() for i in items))
+    if not names or not all(names):
+        raise ConfigError(f"VERTZ_BINDS must name at least one bind, not {value!r}")
+    return names

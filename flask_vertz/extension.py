@@ -16,7 +16,7 @@ from vertz_engine.errors import VertzError
 from vertz_engine.project import ApplyResult
 from vertz_engine.secrets import mask_urls_in
 
-from . import config, output
+from . import binds, config, output
 
 CLI_NAME = "vertz-db"
 
@@ -58,6 +58,8 @@ class Vertz:
             app.config["VERTZ_AUTO_APPLY"] = auto_apply
         settings = config.settings(app)  # validates the keys now, not on first use
         self._dbs[app] = db
+        with app.app_context():
+            binds.check(dict(db.engines), db.metadatas, settings.binds)
         app.extensions["vertz"] = self
         from .cli import vertz_db
 
@@ -76,33 +78,52 @@ class Vertz:
                 err=True,
             )
 
-    def project(self, app: Flask | None = None) -> Project:
-        """The engine :class:`~vertz_engine.Project` for ``app`` (default: ``current_app``)."""
+    def projects(self, app: Flask | None = None, *, only: str | None = None) -> dict[str, Project]:
+        """One engine :class:`~vertz_engine.Project` per bind that flask-vertz manages
+        (``VERTZ_BINDS``; the default bind is named ``default``), in config order; ``only``
+        names one of them."""
         app = app or current_app._get_current_object()  # type: ignore[attr-defined]
         db = self._dbs.get(app)
         if db is None:
             raise RuntimeError("This app was not set up with vertz.init_app(app, db).")
         s = config.settings(app)
         with app.app_context():
-            engine = db.engine
-        return Project(
-            engine=engine,
-            metadata=db.metadata,
-            migrations_dir=s.migrations_dir,
-            local_snapshot_path=s.snapshot_path,
-            environment=s.environment,
-            environment_source=s.environment_source,
-            lock_timeout=s.lock_timeout,
-            root=s.root,
-        )
+            engines = dict(db.engines)
+        names = binds.managed(engines, db.metadatas, s.binds)
+        if only is not None:
+            if only not in names:
+                raise config.ConfigError(binds.unknown_bind_message(only, names))
+            names = [only]
+        out: dict[str, Project] = {}
+        for name in names:
+            key = binds.key_of(name)
+            out[name] = Project(
+                engine=engines[key],
+                metadata=db.metadatas[key],
+                migrations_dir=binds.migrations_dir(s.migrations_dir, name),
+                local_snapshot_path=binds.snapshot_path(s.snapshot_path, name),
+                environment=s.environment,
+                environment_source=s.environment_source,
+                lock_timeout=s.lock_timeout,
+                root=s.root,
+            )
+        return out
+
+    def project(self, app: Flask | None = None, *, bind: str | None = None) -> Project:
+        """The engine :class:`~vertz_engine.Project` of one bind (default: the default bind,
+        or the only bind of an app with no default database)."""
+        projects = self.projects(app, only=bind)
+        if bind is None and binds.DEFAULT in projects:
+            return projects[binds.DEFAULT]
+        return next(iter(projects.values()))
 
     def apply_models(self, app: Flask | None = None, **kwargs: Any) -> ApplyResult:
         """Bring the database to the models now (what boot does in development)."""
         return self.project(app).apply_models(**kwargs)
 
     def _boot(self, app: Flask) -> None:
-        project = self.project(app)
-        if not project.metadata.tables:
+        projects = self.projects(app)
+        if not any(p.metadata.tables for p in projects.values()):
             click.echo(
                 output.warn(
                     "flask-vertz: no models are registered yet, so boot changed nothing. "
@@ -111,20 +132,26 @@ class Vertz:
                 err=True,
             )
             return
+        for name, project in projects.items():
+            if project.metadata.tables:
+                prefix = "flask-vertz: " if len(projects) == 1 else f"flask-vertz [{name}]: "
+                self._boot_one(project, prefix)
+
+    def _boot_one(self, project: Project, prefix: str) -> None:
         try:
             result = project.apply_models()
         except VertzError as exc:
             click.echo(
-                output.error(f"flask-vertz: boot auto-apply failed: {mask_urls_in(str(exc))}"),
+                output.error(f"{prefix}boot auto-apply failed: {mask_urls_in(str(exc))}"),
                 err=True,
             )
             raise exc from None
         except sa.exc.SQLAlchemyError as exc:
             reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
             message = f"boot auto-apply failed on {project.safe_url()}: {mask_urls_in(reason)}"
-            click.echo(output.error(f"flask-vertz: {message}"), err=True)
+            click.echo(output.error(f"{prefix}{message}"), err=True)
             raise VertzError(message) from None
-        for line in output.apply_lines(result, prefix="flask-vertz: "):
+        for line in output.apply_lines(result, prefix=prefix):
             click.echo(line, err=True)
 
 
