@@ -432,6 +432,44 @@ def resolve(name: str, outcome: str | None) -> None:
     click.echo(output.ok(f"{name}: was {before}; now recorded as {outcome}"))
 
 
+@vertz_db.command(
+    help="Adopt a database another tool built: write the first file from it, recorded as applied."
+)
+@click.option("--name", default="adopted", show_default=True, help="The first file's name.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@with_appcontext
+@handle_errors
+def adopt(name: str, as_json: bool) -> None:
+    from vertz_engine.adopt import adopt as adopt_database
+
+    result = adopt_database(_project(), name)
+    if as_json:
+        doc = {
+            "format": 1,
+            "file": str(result.path),
+            "tables": result.tables,
+            "left_out": result.left_out,
+            "missing": result.missing,
+            "model_changes": [c.describe() for c in result.model_changes],
+        }
+        click.echo(json.dumps(doc, indent=2, sort_keys=True))
+        return
+    click.echo(
+        output.ok(f"wrote {result.path} ({len(result.tables)} table(s)), recorded as applied")
+    )
+    if result.left_out:
+        click.echo(f"left out (not in the models, left as they are): {', '.join(result.left_out)}")
+    if result.model_changes:
+        click.echo(
+            output.warn(f"The models differ from the database ({len(result.model_changes)}):")
+        )
+        for change in result.model_changes:
+            click.echo(output.change_line(change))
+        click.echo("Capture them with `flask vertz-db migrate dev --name <what_changed>`.")
+    else:
+        click.echo("The models match the database.")
+
+
 @vertz_db.command(help="Record existing migration files as applied without running them.")
 @with_appcontext
 @handle_errors

@@ -64,7 +64,7 @@ class Vertz:
         from .cli import vertz_db
 
         app.cli.add_command(vertz_db, name=CLI_NAME)
-        if _loading_for_vertz_cli():
+        if _loading_for_vertz_cli(app):
             return
         if settings.auto_apply:
             self._boot(app)
@@ -155,9 +155,16 @@ class Vertz:
             click.echo(line, err=True)
 
 
-def _loading_for_vertz_cli() -> bool:
-    """True while the ``flask`` command loads the app to run ``flask vertz-db ...``: those
-    commands do exactly what they say, never the boot auto-apply first."""
+def _loading_for_vertz_cli(app: Flask | None = None) -> bool:
+    """True while the ``flask`` command loads the app to run ``flask vertz-db ...`` (those
+    commands do exactly what they say, never the boot auto-apply first) or Flask-Migrate's
+    ``flask db ...`` (Alembic owns the schema for that command)."""
     if click.get_current_context(silent=True) is None:
         return False
-    return CLI_NAME in sys.argv[1:]
+    groups = {CLI_NAME}
+    migrate = app.extensions.get("migrate") if app is not None else None
+    if migrate is not None:
+        groups.add(str(getattr(migrate, "command", "db") or "db"))
+    elif "flask_migrate" in sys.modules:  # Migrate(app) may come after vertz.init_app
+        groups.add("db")
+    return any(arg in groups for arg in sys.argv[1:])
