@@ -7,6 +7,7 @@ import json
 import sys
 from collections.abc import Callable
 from contextvars import ContextVar
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -47,6 +48,13 @@ def _projects(bind: str | None = None) -> dict[str, Project]:
             "names no bind of SQLALCHEMY_BINDS"
         )
     return projects
+
+
+def _bind_name(project: Project) -> str:
+    for name, candidate in _projects().items():
+        if candidate.migrations_dir == project.migrations_dir:
+            return name
+    return "default"  # pragma: no cover - every project comes from _projects()
 
 
 def _project() -> Project:
@@ -468,6 +476,45 @@ def adopt(name: str, as_json: bool) -> None:
         click.echo("Capture them with `flask vertz-db migrate dev --name <what_changed>`.")
     else:
         click.echo("The models match the database.")
+
+
+@vertz_db.command(help="Print a Mermaid ER diagram of the models (per bind).")
+@click.option(
+    "-o",
+    "--output",
+    "out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write it into this Markdown file, between markers (other text is kept).",
+)
+@click.option("--check", is_flag=True, help="With -o: exit 2 when the file is out of date.")
+@with_appcontext
+@handle_errors
+def erd(out: Path | None, check: bool) -> None:
+    from vertz_engine import erd as erd_mod
+
+    project = _project()
+    text = erd_mod.diagram(project.metadata, project.engine.dialect)
+    if out is None:
+        if check:
+            raise click.UsageError("--check compares a file: give it with -o FILE")
+        click.echo(text, nl=False)
+        return
+    name = _bind_name(project)
+    current = out.read_text(encoding="utf-8") if out.exists() else ""
+    updated = erd_mod.place(current, name, text)
+    if check:
+        if updated != current:
+            click.echo(
+                f"{out}: the {name} diagram is out of date; run `flask vertz-db erd -o {out}`"
+            )
+            sys.exit(EXIT_PENDING)
+        click.echo(f"{out}: the {name} diagram is up to date")
+        return
+    if updated != current:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(updated, encoding="utf-8")
+    click.echo(output.ok(f"wrote the {name} diagram to {out}"))
 
 
 @vertz_db.command(help="Record existing migration files as applied without running them.")
