@@ -5,7 +5,8 @@ from __future__ import annotations
 import functools
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, TypeVar
@@ -284,15 +285,34 @@ def migrate_deploy(dry_run: bool, force: bool, allow_out_of_order: bool) -> None
         click.echo(f"(dry run: {len(result.pending)} pending file(s), nothing was changed)")
         return
     total = len([f for f in project.files()])
-    result = project.deploy(
-        force=force,
-        allow_out_of_order=allow_out_of_order,
-        progress=lambda name: click.echo(output.dim(f"applying {name} ...")),
-    )
+    with _progress(project, allow_out_of_order) as progress:
+        result = project.deploy(
+            force=force, allow_out_of_order=allow_out_of_order, progress=progress
+        )
     if not result.applied and not result.recorded:
         click.echo(f"No pending migrations ({total} file(s), all applied).")
         return
     _deploy_lines(result)
+
+
+#: from this many pending files on, a terminal gets a progress bar instead of a line each
+PROGRESS_BAR_FILES = 10
+
+
+@contextmanager
+def _progress(project: Project, allow_out_of_order: bool) -> Iterator[Callable[[str], None]]:
+    """A line per file, or on a terminal with many pending files click's progress bar."""
+    if sys.stdout.isatty():
+        pending = project.deploy(dry_run=True, allow_out_of_order=allow_out_of_order).pending
+        if len(pending) >= PROGRESS_BAR_FILES:
+            with click.progressbar(
+                length=len(pending),
+                label="Deploying",
+                item_show_func=lambda name: name,
+            ) as bar:
+                yield lambda name: bar.update(1, name)
+            return
+    yield lambda name: click.echo(output.dim(f"applying {name} ..."))
 
 
 @migrate.command("sign", help="Re-sign an edited migration file that is not applied yet.")
@@ -403,14 +423,35 @@ def rollback(steps: int, dry_run: bool) -> None:
 @vertz_db.command(
     help="For CI: exit 2 if models have changes no file captures or a file is unsigned."
 )
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    show_default=True,
+    help="json: machine-readable; github: GitHub Actions ::error annotations.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
 @with_appcontext
 @handle_errors
-def check() -> None:
+def check(fmt: str, as_json: bool) -> None:
     project = _project()
     result = project.check()
-    if result.ok:
+    fmt = "json" if as_json else fmt
+    if fmt == "json":
+        click.echo(json.dumps(output.check_dict(result), indent=2, sort_keys=True))
+    elif fmt == "github":
+        for line in output.github_annotations(result, project.migrations_dir):
+            click.echo(line)
+    elif result.ok:
         click.echo(output.ok("OK: the migration files capture the models."))
-        return
+    else:
+        _check_text(result)
+    if not result.ok:
+        sys.exit(EXIT_PENDING)
+
+
+def _check_text(result: Any) -> None:
     for change in result.model_changes:
         click.echo(output.change_line(change))
     if result.model_changes:
@@ -423,7 +464,6 @@ def check() -> None:
             output.error(f"{name}: body does not match its checksum; ")
             + f"re-sign with `flask vertz-db migrate sign {name}` if the edit is intended."
         )
-    sys.exit(EXIT_PENDING)
 
 
 @vertz_db.command(help="Mark a failed migration applied or rolled back, after fixing the database.")

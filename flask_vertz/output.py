@@ -3,37 +3,49 @@ strips the styles when output is not a tty)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
 
 import click
 
 from vertz_engine.diff import BLOCKING, DESTRUCTIVE, Change, Plan, RenameCandidate
-from vertz_engine.project import ApplyResult
+from vertz_engine.project import ApplyResult, CheckResult
+from vertz_engine.results import change_dict
 
 _LEVEL_COLOUR = {DESTRUCTIVE: "red", BLOCKING: "yellow"}
 
 
+def style(text: str, **styles: Any) -> str:
+    """``click.style``, unless ``NO_COLOR`` is set (https://no-color.org); click itself
+    drops the styles when the output is not a terminal (piped, a file, CI logs)."""
+    if os.environ.get("NO_COLOR"):
+        return text
+    return click.style(text, **styles)
+
+
 def warn(text: str) -> str:
-    return click.style(text, fg="yellow")
+    return style(text, fg="yellow")
 
 
 def error(text: str) -> str:
-    return click.style(text, fg="red", bold=True)
+    return style(text, fg="red", bold=True)
 
 
 def ok(text: str) -> str:
-    return click.style(text, fg="green")
+    return style(text, fg="green")
 
 
 def dim(text: str) -> str:
-    return click.style(text, dim=True)
+    return style(text, dim=True)
 
 
 def change_line(change: Change) -> str:
     marker = {DESTRUCTIVE: "!", BLOCKING: "?"}.get(change.level, "+")
     text = f"  {marker} {change.describe_with_fact()}"
     colour = _LEVEL_COLOUR.get(change.level)
-    return click.style(text, fg=colour) if colour else text
+    return style(text, fg=colour) if colour else text
 
 
 def rename_lines(plan_renames: Sequence[tuple[RenameCandidate, bool]]) -> Iterator[str]:
@@ -75,3 +87,45 @@ def apply_lines(result: ApplyResult, prefix: str = "") -> Iterator[str]:
         )
     for table in result.skipped:
         yield dim(f"{prefix}left alone: table {table} (not in the models)")
+
+
+#: the version of every ``--json`` document's shape (a ``format`` key); raised on a change
+JSON_FORMAT = 1
+
+
+def check_dict(result: CheckResult) -> dict[str, Any]:
+    return {
+        "format": JSON_FORMAT,
+        "ok": result.ok,
+        "model_changes": [change_dict(c) for c in result.model_changes],
+        "unsigned": list(result.unsigned),
+    }
+
+
+def _gh(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _gh_prop(text: str) -> str:
+    return _gh(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def github_annotations(result: CheckResult, migrations_dir: Path) -> Iterator[str]:
+    """GitHub Actions workflow commands: one ``::error`` per problem."""
+    try:
+        folder = migrations_dir.resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        folder = migrations_dir
+    for change in result.model_changes:
+        yield (
+            f"::error title={_gh_prop('model change with no migration file')}::"
+            + _gh(f"{change.describe()}: run `flask vertz-db migrate dev --name <what_changed>`")
+        )
+    for name in result.unsigned:
+        path = (folder / f"{name}.sql").as_posix()
+        yield (
+            f"::error file={_gh_prop(path)},line=3,title={_gh_prop('checksum mismatch')}::"
+            + _gh(f"{name}: body does not match its checksum; `flask vertz-db migrate sign {name}`")
+        )
+    if result.ok:
+        yield "::notice title=flask-vertz::the migration files capture the models"

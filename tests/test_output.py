@@ -1,0 +1,116 @@
+"""What the commands print for people and machines: ``check`` as text, JSON and GitHub
+annotations; no colour with ``NO_COLOR`` or when piped."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests import models
+from tests.conftest import AppFactory
+from tests.test_cli import run
+
+
+def _project_with_problems(make_app: AppFactory, tmp_path: Path):  # type: ignore[no-untyped-def]
+    app = make_app(models.v1, VERTZ_AUTO_APPLY=False)
+    assert run(app, "migrate", "dev", "--name", "init", "--create-only").exit_code == 0
+    path = tmp_path / "migrations" / "0001_init.sql"
+    path.write_text(path.read_text() + "\n-- an edit\n")
+    return make_app(models.v2, VERTZ_AUTO_APPLY=False)
+
+
+def test_check_json(make_app: AppFactory, tmp_path: Path) -> None:
+    app = _project_with_problems(make_app, tmp_path)
+    for args in (["--json"], ["--format", "json"]):
+        r = run(app, "check", *args)
+        assert r.exit_code == 2
+        doc = json.loads(r.output)
+        assert doc["format"] == 1 and doc["ok"] is False
+        assert doc["unsigned"] == ["0001_init"]
+        assert [c["description"] for c in doc["model_changes"]] == ["add column todos.priority"]
+        assert doc["model_changes"][0]["class"] == "safe"
+
+
+def test_check_github_annotations(make_app: AppFactory, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(tmp_path)
+    app = _project_with_problems(make_app, tmp_path)
+    r = run(app, "check", "--format", "github")
+    assert r.exit_code == 2
+    assert r.output.splitlines() == [
+        "::error title=model change with no migration file::add column todos.priority: run "
+        "`flask vertz-db migrate dev --name <what_changed>`",
+        "::error file=migrations/0001_init.sql,line=3,title=checksum mismatch::0001_init: body "
+        "does not match its checksum; `flask vertz-db migrate sign 0001_init`",
+    ]
+
+
+@pytest.mark.parametrize("no_color", [True, False])
+def test_no_colour_with_no_color_or_when_piped(
+    make_app: AppFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_color: bool
+) -> None:
+    if no_color:
+        monkeypatch.setenv("NO_COLOR", "1")
+    app = _project_with_problems(make_app, tmp_path)
+    r = app.test_cli_runner().invoke(args=["vertz-db", "check"], color=not no_color)
+    assert ("\x1b[" in r.output) is (not no_color)
+    r = app.test_cli_runner().invoke(args=["vertz-db", "check"])  # not a terminal
+    assert "\x1b[" not in r.output
+
+
+def _in_pty(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[int, str]:
+    """Run ``cmd`` with a terminal as its stdin/stdout/stderr; return its exit code and
+    everything it wrote."""
+    import os
+    import pty
+    import select
+    import subprocess
+    import time
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=slave, stdout=slave, stderr=slave)
+    os.close(slave)
+    out = b""
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([master], [], [], 0.2)
+        if ready:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            out += chunk
+        elif proc.poll() is not None:
+            break
+    proc.wait(timeout=30)
+    os.close(master)
+    return proc.returncode, out.decode(errors="replace")
+
+
+def test_a_deploy_of_many_files_shows_a_progress_bar_on_a_terminal(tmp_path: Path) -> None:
+    import os
+    import sys
+    import textwrap
+
+    import sqlalchemy as sa
+
+    from tests.test_environment import APP_MODULE, ROOT
+    from vertz_engine import Project
+
+    (tmp_path / "todoapp.py").write_text(textwrap.dedent(APP_MODULE))
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'todo.db'}")
+    project = Project(engine, sa.MetaData(), tmp_path / "migrations", tmp_path / "s.json")
+    for i in range(12):
+        project.new_migration(f"data_{i}")
+    engine.dispose()
+    env = {**os.environ, "TODO_DB": str(tmp_path / "todo.db"), "VERTZ_ENV": "production"}
+    env["PYTHONPATH"] = os.pathsep.join([str(tmp_path), str(ROOT)])
+    cmd = [sys.executable, "-m", "flask", "--app", "todoapp", "vertz-db", "migrate", "deploy"]
+    code, out = _in_pty(cmd, tmp_path, env)
+    assert code == 0, out
+    assert "Deploying" in out and "100%" in out
+    assert "applying 0001_data_0 ..." not in out
+    assert out.count("applied 00") == 12
