@@ -112,30 +112,3 @@ def test_sign_rewrites_only_the_checksum(tmp_path: Path) -> None:
     mf = migration_file.parse(path)
     assert mf.signed and "INTEGER" in mf.up
     assert not migration_file.sign(path)
-
-
-def test_fast_split_agrees_with_the_tokenizer() -> None:
-    from hypothesis import given, settings
-    from hypothesis import strategies as st
-
-    from vertz_engine import sqlsplit
-
-    word = st.sampled_from(
-        ["ALTER", "TABLE", "t", "ADD", "COLUMN", "c", "INTEGER", "DROP", "x", "(a, b)", ","]
-    )
-    statement = st.lists(word, min_size=1, max_size=6).map(" ".join)
-    comment = st.sampled_from(["", "-- note\n", "-- vertz:destructive drop column t.c\n"])
-    text = st.lists(st.tuples(comment, statement), min_size=1, max_size=5).map(
-        lambda items: "\n\n".join(c + s + ";" for c, s in items) + "\n"
-    )
-
-    @settings(max_examples=300, deadline=None)
-    @given(st.one_of(text, st.text(alphabet="();,' \n-ab", max_size=40)))
-    def check(sql: str) -> None:
-        if not sqlsplit._is_plain(sql):
-            return
-        fast = sqlsplit.split(sql)
-        slow = [str(s).strip() for s in sqlsplit.FilterStack().run(sql) if sqlsplit._has_code(s)]
-        assert fast == slow
-
-    check()

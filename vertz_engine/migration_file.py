@@ -64,6 +64,7 @@ class MigrationFile:
     created: str
     up: str
     rollback: str
+    dialect: str | None = None  # the database's: decides how strings and bodies are read
 
     @property
     def signed(self) -> bool:
@@ -78,10 +79,16 @@ class MigrationFile:
 
     @cached_property
     def _up_statements(self) -> tuple[str, ...]:
-        return tuple(split(self.up))
+        return tuple(self._split(self.up))
 
     def rollback_statements(self) -> list[str]:
-        return split(self.rollback)
+        return self._split(self.rollback)
+
+    def _split(self, text: str) -> list[str]:
+        try:
+            return split(text, dialect=self.dialect)
+        except MigrationFileError as exc:
+            raise MigrationFileError(f"{self.path.name}: {exc}") from None
 
     def destructive_notes(self) -> list[str]:
         """The destructive changes of the up section: the generator's notes, and what the
@@ -142,8 +149,9 @@ def _with_header(name: str, created: str, body: str) -> str:
     return f"-- Migration: {name}\n-- Created: {created}\n-- Checksum: {checksum(body)}\n\n{body}"
 
 
-def parse(path: Path) -> MigrationFile:
-    """Read and parse a migration file (the checksum is read, not enforced: see ``verify``)."""
+def parse(path: Path, *, dialect: str | None = None) -> MigrationFile:
+    """Read and parse a migration file (the checksum is read, not enforced: see ``verify``);
+    its statements are split by the rules of ``dialect``, the database's."""
     m = FILE_RE.match(path.name)
     if not m:
         raise MigrationFileError(f"{path.name}: not a migration file name (NNNN_name.sql)")
@@ -173,6 +181,7 @@ def parse(path: Path) -> MigrationFile:
         created=header.group("created").strip(),
         up=up,
         rollback=rollback,
+        dialect=dialect,
     )
 
 
@@ -189,8 +198,8 @@ def sign(path: Path) -> bool:
     return True
 
 
-def list_files(directory: Path) -> list[MigrationFile]:
-    """All migration files in ``directory``, in number order (then name)."""
+def list_files(directory: Path, *, dialect: str | None = None) -> list[MigrationFile]:
+    """All migration files in ``directory``, in number order (then name), read for ``dialect``."""
     if not directory.is_dir():
         return []
     for p in directory.iterdir():
@@ -199,7 +208,11 @@ def list_files(directory: Path) -> list[MigrationFile]:
                 f"{p.name}: migration file names are NNNN_name.sql with a name of a-z, 0-9 and _ "
                 f"(rename it, e.g. to {p.name.split('_')[0]}_{slugify(p.stem.partition('_')[2] or 'x')}.sql)"
             )
-    files = [parse(p) for p in directory.iterdir() if p.is_file() and FILE_RE.match(p.name)]
+    files = [
+        parse(p, dialect=dialect)
+        for p in directory.iterdir()
+        if p.is_file() and FILE_RE.match(p.name)
+    ]
     return sorted(files, key=lambda f: (f.number, f.name))
 
 

@@ -107,7 +107,7 @@ class ProjectBase:
     def files(self) -> list[MigrationFile]:
         """The migration files in order (two with one number are reported by
         :meth:`same_numbers`, not refused here, so ``status`` can show them)."""
-        return migration_file.list_files(self.migrations_dir)
+        return migration_file.list_files(self.migrations_dir, dialect=self.dialect_name)
 
     def same_numbers(self, files: list[MigrationFile]) -> list[tuple[str, str]]:
         """Pairs of files with the same number (files from parallel branches)."""
