@@ -1,4 +1,5 @@
-"""Splitting speed: an initial migration for N benchmark tables, per dialect.
+"""Splitting speed: an initial migration for N benchmark tables, and 1 MB of INSERTs full
+of strings, per dialect.
 
     .venv/bin/python -m bench.split [N]      # default N=3000 (about 5 MB of SQL)
 
@@ -35,6 +36,19 @@ def initial_file(n: int, dialect: sa.Dialect) -> str:
     return "\n\n".join(parts) + "\n"
 
 
+def data_file(megabytes: float, dialect: str) -> str:
+    """INSERTs of rows full of strings (doubled quotes, a backslash as the dialect spells it)."""
+    backslash = "\\\\" if dialect == "mysql" else "\\"
+    row = f"(%d, 'it''s; here', 'C:{backslash}', '-- not a comment', 'a /* b */ c', NULL)"
+    rows, size, i = [], 0, 0
+    while size < megabytes * 1e6:
+        stmt = "INSERT INTO t VALUES " + ", ".join(row % (i + k) for k in range(10)) + ";"
+        rows.append(stmt)
+        size += len(stmt) + 1
+        i += 10
+    return "\n".join(rows) + "\n"
+
+
 def best_of(runs: int, fn: object) -> float:
     times = []
     for _ in range(runs):
@@ -46,13 +60,14 @@ def best_of(runs: int, fn: object) -> float:
 
 def main(argv: list[str]) -> None:
     n = int(next((a for a in argv if a.isdigit()), "3000"))
-    for name, dialect in DIALECTS.items():
-        text = initial_file(n, dialect)
+    cases = [(name, f"{n} tables", initial_file(n, d)) for name, d in DIALECTS.items()]
+    cases += [(name, "data rows", data_file(1.0, name)) for name in DIALECTS]
+    for name, label, text in cases:
         mb = len(text.encode()) / 1e6
         taken = best_of(5, lambda: split(text, dialect=name))  # noqa: B023
         count = len(split(text, dialect=name))
         print(
-            f"{name:10} {n} tables, {mb:.2f} MB, {count} statements: "
+            f"{name:10} {label}, {mb:.2f} MB, {count} statements: "
             f"{taken * 1000:.0f} ms ({taken / mb * 1000:.0f} ms/MB)"
         )
         if "--sqlparse" in argv:

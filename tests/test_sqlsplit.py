@@ -89,6 +89,12 @@ BODIES = {
         "CREATE FUNCTION fn(x INT) RETURNS INT DETERMINISTIC BEGIN RETURN CASE WHEN x THEN "
         "1 END; END",
         "CREATE TRIGGER tr2 AFTER UPDATE ON t FOR EACH ROW SET @end = {s}",
+        "CREATE TRIGGER tr3 BEFORE UPDATE ON t FOR EACH ROW SET NEW.x = CASE WHEN NEW.begin "
+        "THEN {s} ELSE 'z' END",
+        "CREATE PROCEDURE q() COMMENT 'x;' BEGIN DECLARE CONTINUE HANDLER FOR SQLEXCEPTION "
+        "BEGIN SELECT {s}; END; IF NOT EXISTS (SELECT 1 FROM t WHERE begin) THEN SELECT 1; "
+        "END IF; END",
+        "/*!40101 SET NAMES utf8mb4 */",  # MySQL runs it: a statement, not a comment
         "CREATE EVENT ev ON SCHEDULE EVERY 1 DAY DO BEGIN DELETE FROM t WHERE begin < 1; END",
         "BEGIN NOT ATOMIC DECLARE x INT; IF x IS NULL THEN SELECT {s}; END IF; END",
     ],
@@ -334,3 +340,58 @@ def test_backslash_default_and_begin_column_deploy(
                 )
             )
         ).all() == [(7, "--")]
+
+
+BODY_FILES = {
+    "sqlite": [
+        'CREATE TABLE audit (id INTEGER PRIMARY KEY, begin INTEGER, "end" TEXT)',
+        "CREATE TRIGGER audit_ins AFTER INSERT ON audit BEGIN\n"
+        "  UPDATE audit SET \"end\" = 'x;y' WHERE id = NEW.id;\n"
+        "  UPDATE audit SET begin = CASE WHEN NEW.begin > 0 THEN NEW.begin * 2 END"
+        " WHERE id = NEW.id;\nEND",
+        "INSERT INTO audit (begin) VALUES (1)",
+    ],
+    "postgres": [
+        'CREATE TABLE audit (id SERIAL PRIMARY KEY, begin INTEGER, "end" TEXT)',
+        "CREATE FUNCTION audit_fn() RETURNS trigger LANGUAGE plpgsql AS $fn$\nBEGIN\n"
+        "  NEW.\"end\" := 'x;y'; RETURN NEW;\nEND; $fn$",
+        "CREATE TRIGGER audit_ins BEFORE INSERT ON audit FOR EACH ROW EXECUTE FUNCTION audit_fn()",
+        "CREATE FUNCTION twice(begin int) RETURNS int LANGUAGE sql\nBEGIN ATOMIC\n"
+        "  SELECT CASE WHEN begin > 0 THEN begin * 2 END;\nEND",
+        "INSERT INTO audit (begin) VALUES (twice(1))",
+    ],
+    "mysql": [
+        "CREATE TABLE audit (id INTEGER AUTO_INCREMENT PRIMARY KEY, begin INTEGER, "
+        "`end` VARCHAR(20))",
+        "CREATE TRIGGER audit_ins BEFORE INSERT ON audit FOR EACH ROW BEGIN\n"
+        "  IF NEW.begin > 0 THEN SET NEW.`end` = 'x;y';\n  ELSE SET NEW.`end` = 'C:\\\\';\n"
+        "  END IF;\nEND",
+        "CREATE FUNCTION twice(x INT) RETURNS INT DETERMINISTIC BEGIN\n"
+        "  RETURN CASE WHEN x > 0 THEN x * 2 END;\nEND",
+        "INSERT INTO audit (begin) VALUES (twice(1))",
+    ],
+}
+
+
+def test_trigger_and_routine_bodies_deploy(
+    make_app_on: Callable[[str], object],
+    fresh_url: Callable[[], str],
+    dialect_kind: str,
+    tmp_path: Path,
+) -> None:
+    """Hand-written bodies with ``;`` inside, a column named ``begin``: each is one statement
+    to the server, and they work."""
+    from vertz_engine import migration_file
+
+    (tmp_path / "migrations").mkdir()
+    (tmp_path / "migrations" / "0001_bodies.sql").write_text(
+        migration_file.render("0001_bodies", BODY_FILES[dialect_kind], ["DROP TABLE audit"])
+    )
+    factory = make_app_on(fresh_url())
+    prod = factory(_models, VERTZ_ENV="production")  # type: ignore[operator]
+    r = prod.test_cli_runner().invoke(args=["vertz-db", "migrate", "deploy"])
+    assert r.exit_code == 0, r.output
+    engine = factory.engine(prod)  # type: ignore[attr-defined]
+    end = "`end`" if dialect_kind == "mysql" else '"end"'
+    with engine.connect() as conn:
+        assert conn.execute(sa.text(f"SELECT begin, {end} FROM audit")).all() == [(2, "x;y")]

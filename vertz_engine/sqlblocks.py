@@ -17,7 +17,7 @@ _STATEMENT_START = frozenset(
 )
 # after these a BEGIN or END is a name (a column, a table, a variable), not a block keyword
 _NAME_CONTEXT = frozenset(
-    {".", ",", "=", "(", "<", ">", "!", "+", "-", "*", "/", "%", "@", "|", "&", "^", "'"}
+    {".", ",", "=", "(", "<", ">", "!", "+", "-", "*", "/", "%", "@", "|", "&", "^"}
     | {"SET", "SELECT", "WHEN", "BY", "WHERE", "AND", "OR", "NOT", "ON", "AS", "DECLARE", "INTO"}
     | {"FROM", "RETURN", "IS", "IN", "LIKE", "TABLE", "UPDATE", "PROCEDURE", "FUNCTION"}
     | {"TRIGGER", "EVENT", "CALL", "COLUMN", "KEY", "INDEX", "VALUES", "DISTINCT", "RETURNS"}

@@ -39,6 +39,7 @@ _BRACKET = r"\[[^\]]*+(?:\]|\Z)"
 _ESCAPE_STRING = re.compile(_SQ_BS, re.S)  # after E: E'...'
 _BLOCK_COMMENT = r"/\*(?:[^*]|\*(?!/))*+(?:\*/|\Z)"  # not nested
 _DOLLAR = r"(?<![\w$])\$(?:[^\W\d]\w*)?\$"
+_MYSQL_EXECUTABLE_COMMENT = r"/\*!(?:[^*]|\*(?!/))*+(?:\*/|\Z)"  # code: MySQL runs it
 _MYSQL_DASHES = r"--(?=[\s\x00-\x1f]|\Z)[^\n]*"
 
 
@@ -69,7 +70,7 @@ _LEXICONS = {
     ),
     "mysql": _Lexicon(
         "mysql",
-        f"{_SQ_BS}|{_DQ_BS}|{_BQ}",
+        f"{_SQ_BS}|{_DQ_BS}|{_BQ}|{_MYSQL_EXECUTABLE_COMMENT}",
         rf"{_MYSQL_DASHES}|#[^\n]*+|{_BLOCK_COMMENT}",
         False,
         False,
@@ -121,9 +122,7 @@ def _head(name: str) -> re.Pattern[str]:
     s, o = _LEXICONS[name].sep + "+", _LEXICONS[name].sep + "*"
     if name == "mysql":
         user = r"(?:`[^`]*`|'[^']*'|\"[^\"]*\"|[\w$.%-]+)"
-        definer = (
-            rf"DEFINER{o}={o}(?:CURRENT_USER(?:{o}\({o}\))?|{user}(?:{o}@{o}{user})?){s}"
-        )
+        definer = rf"DEFINER{o}={o}(?:CURRENT_USER(?:{o}\({o}\))?|{user}(?:{o}@{o}{user})?){s}"
         create = (
             rf"CREATE{s}(?:OR{s}REPLACE{s})?(?:{definer})?(?:SQL{s}SECURITY{s}\w+{s})?"
             rf"(?:AGGREGATE{s})?(?P<mysql>TRIGGER|PROCEDURE|FUNCTION|EVENT)\b"
