@@ -17,7 +17,9 @@ megabyte splits in milliseconds. What a token is depends on the database:
   ``/* */``; a ``CREATE [TEMP] TRIGGER`` ends at ``; END ;`` (the rule of ``sqlite3_complete``).
 
 Keywords used as names (a column ``begin`` or ``end``) never open a block: blocks are looked
-for only inside statements whose head says they have a body.
+for only inside statements whose head says they have a body. The servers' defaults are
+assumed: PostgreSQL ``standard_conforming_strings`` on, MySQL without ``ANSI_QUOTES`` or
+``NO_BACKSLASH_ESCAPES``. With no dialect, strings are read as the SQL standard says.
 """
 
 from __future__ import annotations
