@@ -314,3 +314,46 @@ def test_restore_without_backups_is_one_message(make_app: AppFactory) -> None:
     )
     r = run(app, "restore", "--list")
     assert r.output == "No backups: nothing a boot or push dropped is kept here.\n"
+
+
+def text_priority(db: SQLAlchemy) -> None:
+    _todos(db, priority=sa.String(10))
+    _tags(db)
+
+
+def test_a_type_change_keeps_the_old_values(
+    factory: AppFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seed(factory, factory(full, **DEV))
+    capsys.readouterr()
+    app = factory(text_priority, **DEV)
+    [name] = backup_names(app)
+    err = capsys.readouterr().err
+    assert f"values may not convert; 2 value(s) kept in backup {name})" in err
+    assert kept_line(name, "column todos.priority (2 value(s))") in err
+    with factory.engine(app).begin() as conn:
+        conn.execute(sa.text("UPDATE todos SET priority = 'high' WHERE id = 1"))
+    app = factory(full, VERTZ_AUTO_APPLY=False, **DEV)
+    r = run(app, "restore")
+    assert r.exit_code == 0, r.output
+    assert "  column todos.priority: restored 2 value(s), 0 already there\n" in r.output
+    assert rows(factory, app, "SELECT id, priority FROM todos ORDER BY id") == [
+        (1, "3"),
+        (2, None),
+        (3, "1"),
+    ]
+
+
+def test_a_new_database_is_not_refilled_from_an_old_one(
+    make_app: AppFactory, sqlite_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    app = make_app(full, **DEV)
+    seed(make_app, app)
+    make_app(no_tags, **DEV)
+    make_app.close()
+    Path(sa.make_url(sqlite_url).database or "").unlink()  # start afresh
+    capsys.readouterr()
+    app = make_app(full, **DEV)
+    assert "restored" not in capsys.readouterr().err
+    assert rows(make_app, app, "SELECT COUNT(*) FROM tags") == [(0,)]
+    assert len(backup_names(app)) == 1

@@ -29,6 +29,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Connection
 
+from .database import safe_url
 from .history import now
 from .migration_file import write_atomic
 from .plan import DESTRUCTIVE, Change, Plan
@@ -83,6 +84,7 @@ class Backup:
     items: list[Item] = field(default_factory=list)
     location: str = ""  # the file, or "in the database"
     id: int = 0  # server backups: the number in the data tables' names
+    database: str = ""  # the database it was taken from (URL, password masked)
 
     def describe(self) -> str:
         return ", ".join(i.describe() for i in self.items)
@@ -91,6 +93,7 @@ class Backup:
         return {
             "name": self.name,
             "created_at": self.created_at,
+            "database": self.database,
             "items": [asdict(i) for i in self.items],
         }
 
@@ -102,6 +105,7 @@ class Backup:
             [Item(**i) for i in data.get("items", [])],
             location,
             id,
+            str(data.get("database", "")),
         )
 
 
@@ -250,7 +254,7 @@ class FileStore:
         # connection inside its own write transaction).
         with closing(source()) as src, closing(sqlite3.connect(target)) as dst:
             src.backup(dst)
-        backup = Backup(name, created, items, str(target))
+        backup = Backup(name, created, items, str(target), database=safe_url(conn.engine))
         self.save(backup)
         return backup
 
@@ -307,7 +311,14 @@ class TableStore:
             data = f"{DATA_PREFIX}{backup_id}_{n}"
             conn.exec_driver_sql(f"CREATE TABLE {q(data)} AS {select_sql(conn, item)}")
             item.source = data
-        backup = Backup(_unique_name(created, taken), created, items, self.location, backup_id)
+        backup = Backup(
+            _unique_name(created, taken),
+            created,
+            items,
+            self.location,
+            backup_id,
+            safe_url(conn.engine),
+        )
         conn.execute(
             sa.insert(manifest_table).values(
                 id=backup_id,
@@ -385,6 +396,12 @@ def discard(conn: Connection, backup: Backup | None, folder: Path) -> None:
     took its tables with it; MySQL, where DDL is not transactional, keeps it)."""
     if backup is not None and conn.dialect.name == "sqlite":
         FileStore(folder).discard(conn, backup)
+
+
+def of_database(conn: Connection, found: list[Backup]) -> list[Backup]:
+    """The backups taken from ``conn``'s database (a SQLite folder may hold others')."""
+    url = safe_url(conn.engine)
+    return [b for b in found if b.database in ("", url)]
 
 
 def iter_items(backups: list[Backup]) -> Iterator[tuple[Backup, Item]]:

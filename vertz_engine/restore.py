@@ -171,13 +171,13 @@ def added_back(conn: Connection, plan: Plan, folder: Path) -> list[Restored]:
         for c in plan.changes()
         if c.kind == "add_table" or (c.kind == "add_column" and c.column)
     }
-    if not added:
-        return []
+    if not added or not plan.old["tables"]:
+        return []  # a new (or emptied) database is built afresh, not refilled
     store = backups.store_for(conn, folder)
     out: list[Restored] = []
     seen: set[str] = set()
     changed: dict[str, Backup] = {}
-    for backup, item in backups.iter_items(store.all(conn)):
+    for backup, item in backups.iter_items(backups.of_database(conn, store.all(conn))):
         if item.target not in added or item.target in seen:
             continue
         seen.add(item.target)  # only the newest backup that holds it
@@ -215,21 +215,19 @@ class BackupFlows(ProjectBase):
                 with database.transaction(conn, enabled=self.transactional()):
                     store = backups.store_for(conn, self.backups_dir)
                     found = store.all(conn)
-                    if not found:
+                    mine = backups.of_database(conn, found)
+                    if not found or (name is None and not mine):
                         raise NoBackup(
                             "there is no backup to restore: a development boot or `push` "
                             "keeps one only when it drops a table or column that holds data"
                         )
-                    if name is None:
-                        backup = found[-1]
-                    else:
-                        match = [b for b in found if b.name == name]
-                        if not match:
-                            raise NoBackup(
-                                f"no backup named {name!r}; `flask vertz-db restore --list` "
-                                f"shows them ({', '.join(b.name for b in found)})"
-                            )
-                        backup = match[0]
+                    match = [b for b in found if b.name == name] if name else mine[-1:]
+                    if not match:
+                        raise NoBackup(
+                            f"no backup named {name!r}; `flask vertz-db restore --list` "
+                            f"shows them ({', '.join(b.name for b in found)})"
+                        )
+                    backup = match[0]
                     result = RestoreResult(backup)
                     # parents before children: the drops went children first
                     order = [i for i in reversed(backup.items) if i.kind == "table"] + [
