@@ -357,3 +357,28 @@ def test_a_new_database_is_not_refilled_from_an_old_one(
     assert "restored" not in capsys.readouterr().err
     assert rows(make_app, app, "SELECT COUNT(*) FROM tags") == [(0,)]
     assert len(backup_names(app)) == 1
+
+
+def enum_tags(db: SQLAlchemy) -> None:
+    _todos(db)
+    type(
+        "Tag",
+        (db.Model,),
+        {
+            "__tablename__": "tags",
+            "id": sa.Column(sa.Integer, primary_key=True),
+            "kind": sa.Column(sa.Enum("home", "work", name="tag_kind"), nullable=False),
+        },
+    )
+
+
+def test_a_dropped_table_with_an_enum_type_comes_back(factory: AppFactory) -> None:
+    app = factory(enum_tags, **DEV)
+    with factory.engine(app).begin() as conn:
+        conn.execute(sa.text("INSERT INTO tags (id, kind) VALUES (1, 'home'), (2, 'work')"))
+    factory(no_tags, **DEV)  # drops the table and (PostgreSQL) its enum type
+    app = factory(enum_tags, **DEV)
+    assert rows(factory, app, "SELECT id, kind FROM tags ORDER BY id") == [
+        (1, "home"),
+        (2, "work"),
+    ]

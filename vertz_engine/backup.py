@@ -29,6 +29,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Connection
 
+from . import canonical
 from .database import safe_url
 from .history import now
 from .migration_file import write_atomic
@@ -201,11 +202,21 @@ def wanted(conn: Connection, plan: Plan) -> list[Item]:
     return items
 
 
-def select_sql(conn: Connection, item: Item, source: str | None = None) -> str:
-    """The query that reads what ``item`` keeps from ``source`` (default: its own table)."""
+def _enum_columns(item: Item) -> set[str]:
+    specs = item.spec["columns"] if item.kind == "table" else [item.spec]
+    return {c["name"] for c in specs if canonical.enum_values(c) is not None}
+
+
+def select_sql(conn: Connection, item: Item, *, copy: bool = False) -> str:
+    """The query that reads what ``item`` keeps from its table. ``copy``: the query that
+    fills a PostgreSQL backup table, where enum values are kept as text (a backup table
+    must not hold on to a type the change drops)."""
     q = conn.dialect.identifier_preparer.quote
-    cols = ", ".join(q(c) for c in item.columns)
-    sql = f"SELECT {cols} FROM {q(source or item.source)}"
+    enums = _enum_columns(item) if copy and conn.dialect.name == "postgresql" else set()
+    cols = ", ".join(
+        f"CAST({q(c)} AS TEXT) AS {q(c)}" if c in enums else q(c) for c in item.columns
+    )
+    sql = f"SELECT {cols} FROM {q(item.source)}"
     if item.column and item.key:
         sql += f" WHERE {q(item.column)} IS NOT NULL"
     return sql
@@ -309,7 +320,7 @@ class TableStore:
         q = conn.dialect.identifier_preparer.quote
         for n, item in enumerate(items, 1):
             data = f"{DATA_PREFIX}{backup_id}_{n}"
-            conn.exec_driver_sql(f"CREATE TABLE {q(data)} AS {select_sql(conn, item)}")
+            conn.exec_driver_sql(f"CREATE TABLE {q(data)} AS {select_sql(conn, item, copy=True)}")
             item.source = data
         backup = Backup(
             _unique_name(created, taken),
