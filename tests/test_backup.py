@@ -382,3 +382,43 @@ def test_a_dropped_table_with_an_enum_type_comes_back(factory: AppFactory) -> No
         (1, "home"),
         (2, "work"),
     ]
+
+
+def with_log(db: SQLAlchemy, *, level: bool = True, extra: bool = False) -> None:
+    _todos(db)
+    cols = [sa.Column("msg", sa.String(50))]
+    if level:
+        cols.append(sa.Column("level", sa.Integer))
+    if extra:
+        cols.append(sa.Column("note", sa.String(20)))
+    sa.Table("log", db.metadata, *cols)  # no primary key
+
+
+def test_a_table_without_primary_key_keeps_whole_rows(factory: AppFactory) -> None:
+    app = factory(with_log, **DEV)
+    with factory.engine(app).begin() as conn:
+        conn.execute(sa.text("INSERT INTO log (msg, level) VALUES ('a', 1), ('a', 1), ('b', 2)"))
+    app = factory(lambda db: with_log(db, level=False), **DEV)
+    [first] = backup_names(app)
+    r = run(app, "restore")  # the values cannot be matched to rows: never guessed
+    assert r.exit_code == 1
+    assert (
+        "  column log.level: table log has no primary key, so the values cannot be matched "
+        f"to rows; backup {first} keeps the whole rows ("
+    ) in r.output
+    app = factory(_todos, **DEV)  # the whole table goes: its whole rows are kept
+    app = factory(lambda db: with_log(db, extra=True), **DEV)
+    with factory.engine(app).begin() as conn:
+        conn.execute(sa.text("INSERT INTO log (msg, level) VALUES ('a', 1)"))
+    r = run(app, "restore", first)
+    assert r.exit_code == 1  # log.level is there again, but still no primary key
+    second = backup_names(app)[-1]
+    r = run(app, "restore", second)
+    assert r.exit_code == 0, r.output
+    assert "  table log: restored 2 row(s), 1 already there\n" in r.output
+    # the table was dropped after log.level: its rows come back without it
+    assert sorted(rows(factory, app, "SELECT msg, COALESCE(level, 0) FROM log")) == [
+        ("a", 0),
+        ("a", 1),
+        ("b", 0),
+    ]

@@ -300,16 +300,14 @@ def _sqlite_source(conn: Connection) -> Callable[[], sqlite3.Connection] | None:
 class TableStore:
     """PostgreSQL, MySQL/MariaDB: backup tables and a manifest table in the same database."""
 
-    location = "in the database"
-
     def all(self, conn: Connection) -> list[Backup]:
         if not sa.inspect(conn).has_table(MANIFEST_TABLE):
             return []
         rows = conn.execute(sa.select(manifest_table).order_by(manifest_table.c.id)).all()
-        return [
-            Backup.from_dict(json.loads(r.manifest), location=self.location, id=int(r.id))
-            for r in rows
-        ]
+        out = [Backup.from_dict(json.loads(r.manifest), id=int(r.id)) for r in rows]
+        for backup in out:
+            backup.location = _in_database(backup.items)
+        return out
 
     def create(self, conn: Connection, items: list[Item]) -> Backup:
         _md.create_all(conn, checkfirst=True)
@@ -326,7 +324,7 @@ class TableStore:
             _unique_name(created, taken),
             created,
             items,
-            self.location,
+            _in_database(items),
             backup_id,
             safe_url(conn.engine),
         )
@@ -359,6 +357,10 @@ class TableStore:
 
     def rows(self, conn: Connection, backup: Backup, item: Item) -> list[tuple[Any, ...]]:
         return [tuple(r) for r in conn.exec_driver_sql(select_sql(conn, item)).fetchall()]
+
+
+def _in_database(items: list[Item]) -> str:
+    return "in the database: " + ", ".join(i.source for i in items)
 
 
 Store = FileStore | TableStore

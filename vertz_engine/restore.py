@@ -41,6 +41,13 @@ class RestoreResult:
 def put_back(conn: Connection, store: Store, backup: Backup, item: Item) -> Restored:
     """Put ``item``'s rows or values back into ``conn``'s current schema."""
     out = Restored(item, backup.name)
+    if item.kind == "column" and not item.key:
+        out.problem = (
+            f"column {item.target}: table {item.table} has no primary key, so the values "
+            f"cannot be matched to rows; backup {backup.name} keeps the whole rows "
+            f"({backup.location})"
+        )
+        return out
     insp = sa.inspect(conn)
     again = f"then run `flask vertz-db restore {backup.name}` again"
     if not insp.has_table(item.table):
@@ -54,13 +61,6 @@ def put_back(conn: Connection, store: Store, backup: Backup, item: Item) -> Rest
         out.problem = (
             f"column {item.target} is not in the database: add it back to its model, start "
             f"the app so it is created, {again}"
-        )
-        return out
-    if item.kind == "column" and not item.key:
-        out.problem = (
-            f"column {item.target}: table {item.table} has no primary key, so the values "
-            f"cannot be matched to rows; backup {backup.name} keeps the whole rows "
-            f"({backup.location})"
         )
         return out
     rows = store.rows(conn, backup, item)
