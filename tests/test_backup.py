@@ -422,3 +422,49 @@ def test_a_table_without_primary_key_keeps_whole_rows(factory: AppFactory) -> No
         ("a", 1),
         ("b", 0),
     ]
+
+
+def test_each_bind_keeps_its_own_backups(tmp_path: Path) -> None:
+    from flask_vertz import Vertz
+
+    def build(extra: bool) -> tuple[Flask, SQLAlchemy]:
+        db = SQLAlchemy()
+        _todos(db, priority=sa.Integer if extra else None)
+        type(
+            "Report",
+            (db.Model,),
+            {
+                "__bind_key__": "reports",
+                "__tablename__": "reports",
+                "id": sa.Column(sa.Integer, primary_key=True),
+                **({"total": sa.Column(sa.Integer)} if extra else {}),
+            },
+        )
+        app = Flask("bindsapp", root_path=str(tmp_path))
+        app.config.update(
+            SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'main.db'}",
+            SQLALCHEMY_BINDS={"reports": f"sqlite:///{tmp_path / 'reports.db'}"},
+            **DEV,
+        )
+        db.init_app(app)
+        Vertz().init_app(app, db)
+        return app, db
+
+    app, db = build(True)
+    with app.app_context():
+        with db.engines[None].begin() as conn:
+            conn.execute(sa.text("INSERT INTO todos (id, title, priority) VALUES (1, 'a', 5)"))
+        with db.engines["reports"].begin() as conn:
+            conn.execute(sa.text("INSERT INTO reports (id, total) VALUES (1, 7), (2, 8)"))
+        db.engines[None].dispose()
+        db.engines["reports"].dispose()
+    app, db = build(False)
+    r = run(app, "restore", "--list", "--bind", "reports")
+    assert r.exit_code == 0, r.output
+    lines = r.output.splitlines()
+    assert len(lines) == 2 and lines[0].endswith("  column reports.total (2 value(s))")
+    r = run(app, "restore", "--list", "--bind", "default")
+    assert r.output.splitlines()[0].endswith("  column todos.priority (1 value(s))")
+    with app.app_context():
+        for engine in db.engines.values():
+            engine.dispose()

@@ -250,6 +250,8 @@ class FileStore:
                 continue  # not ours, or half-removed: never fatal
             if Path(backup.location).exists():
                 out.append(backup)
+        if conn is not None:  # the folder may hold other binds' backups
+            out = of_database(conn, out)
         return sorted(out, key=lambda b: (b.created_at, b.name))
 
     def create(self, conn: Connection, items: list[Item]) -> Backup | None:
@@ -278,7 +280,7 @@ class FileStore:
             (self.folder / f"{backup.name}{suffix}").unlink(missing_ok=True)
 
     def prune(self, conn: Connection, keep: int = KEEP) -> None:
-        for backup in self.all()[:-keep]:
+        for backup in self.all(conn)[:-keep]:
             self.discard(conn, backup)
 
     def rows(self, conn: Connection, backup: Backup, item: Item) -> list[tuple[Any, ...]]:
