@@ -420,6 +420,35 @@ def rollback(steps: int, dry_run: bool) -> None:
         click.echo(output.ok(f"rolled back {name}"))
 
 
+@vertz_db.command(help="Put back what a development boot or push dropped, from its backup.")
+@click.argument("name", required=False)
+@click.option("--name", "name_option", metavar="NAME", help="The backup to restore (see --list).")
+@click.option("--list", "list_only", is_flag=True, help="Show the backups and what each holds.")
+@with_appcontext
+@handle_errors
+def restore(name: str | None, name_option: str | None, list_only: bool) -> None:
+    project = _project()
+    if list_only:
+        found = project.backups()
+        if not found:
+            click.echo("No backups: nothing a boot or push dropped is kept here.")
+        for b in found:
+            restored = [i.target for i in b.items if i.restored_at]
+            note = f"  (restored: {', '.join(restored)})" if restored else ""
+            click.echo(f"{b.name}  {b.created_at[:19]}Z  {b.describe()}{note}")
+            click.echo(output.dim(f"    {b.location}"))
+        return
+    if name and name_option and name != name_option:
+        raise click.UsageError("give the backup's name once: NAME or --name NAME")
+    result = project.restore(name or name_option)
+    click.echo(f"Restoring from backup {result.backup.name} ({result.backup.describe()}):")
+    for done in result.outcomes:
+        line = f"  {done.describe()}"
+        click.echo(output.warn(line) if done.problem else output.ok(line))
+    if any(done.problem for done in result.outcomes):
+        sys.exit(EXIT_ERROR)
+
+
 @vertz_db.command(
     help="For CI: exit 2 if models have changes no file captures or a file is unsigned."
 )

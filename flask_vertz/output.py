@@ -87,6 +87,27 @@ def apply_lines(result: ApplyResult, prefix: str = "") -> Iterator[str]:
         )
     for table in result.skipped:
         yield dim(f"{prefix}left alone: table {table} (not in the models)")
+    yield from backup_lines(result, prefix)
+
+
+def backup_lines(result: ApplyResult, prefix: str = "") -> Iterator[str]:
+    """The backup a destructive change left, and what was put back from an earlier one."""
+    kept = result.backup
+    if kept is not None:
+        for item in kept.items:
+            if item.kind == "table" and item.change == "drop_table":
+                yield warn(
+                    f"{prefix}table {item.table} has {item.count} row(s) and is no longer in "
+                    f"the models: is its model module imported before vertz.init_app?"
+                )
+        yield warn(
+            f"{prefix}kept in backup {kept.name}: {kept.describe()}; bring it back with "
+            f"`flask vertz-db restore {kept.name}`"
+        )
+    for done in result.restored:
+        what = "row(s)" if done.item.kind == "table" else "value(s)"
+        target = f"table {done.item.table}" if done.item.kind == "table" else done.item.target
+        yield ok(f"{prefix}restored {done.restored} {what} of {target} from backup {done.backup}")
 
 
 #: the version of every ``--json`` document's shape (a ``format`` key); raised on a change

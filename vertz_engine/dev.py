@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import Connection
 
-from . import database, history, migration_file, render, snapshot_file
+from . import backup, database, history, migration_file, render, restore, snapshot_file
 from . import snapshot as snap_mod
 from .diff import Plan, Questioner, default_questioner, diff
 from .errors import (
@@ -130,21 +130,28 @@ class DevFlows(ProjectBase):
                 problems=found,
             )
         statements = render.render(plan, self.engine.dialect)
+        kept, restored = None, []
         if not dry_run:
+            folder = backup.folder_for(self.local_snapshot_path)
+            kept = backup.keep(conn, plan, folder)  # what the changes destroy, kept first
             try:
                 execute(conn, statements, name="model changes")
             except MigrationFailed:
+                backup.discard(conn, kept, folder)
                 if not self.transactional():
                     # MySQL kept what ran: nothing describes the schema now; the next boot
                     # compares the database with the models instead of trusting the record.
                     history.write_state(conn, None)
                 raise
+            restored = restore.added_back(conn, plan, folder)
             history.write_state(conn, fp, target)
         return ApplyResult(
             "applied" if plan.steps else "unchanged",
             changes=plan.changes(),
             statements=statements,
             renames=plan.renames,
+            backup=kept,
+            restored=restored,
         )
 
     # -- migrate dev ------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 from .deploy import DeployFlows
 from .dev import DevFlows, check_renames, parse_renames
 from .report import ReportFlows
+from .restore import BackupFlows, RestoreResult
 from .results import (
     ApplyResult,
     CheckResult,
@@ -30,6 +31,7 @@ __all__ = [
     "DevResult",
     "InitResult",
     "Project",
+    "RestoreResult",
     "RollbackResult",
     "Status",
     "check_renames",
@@ -37,5 +39,5 @@ __all__ = [
 ]
 
 
-class Project(DevFlows, DeployFlows, ReportFlows):
+class Project(DevFlows, DeployFlows, ReportFlows, BackupFlows):
     """One app's models, database and migration folders, and every workflow on them."""

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .backup import Backup, Restored
 from .diff import DESTRUCTIVE, Change, Plan
 from .migration_file import MigrationFile
 
@@ -19,6 +20,8 @@ class ApplyResult:
     statements: list[str] = field(default_factory=list)
     renames: list[tuple[Any, bool]] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    backup: Backup | None = None  # what the destructive changes dropped, kept first
+    restored: list[Restored] = field(default_factory=list)  # added back from a backup
 
     @property
     def destructive(self) -> list[Change]:
