@@ -253,7 +253,9 @@ def migrate_new(name: str) -> None:
 
 def _deploy_lines(result: Any) -> None:
     for name in result.recorded:
-        click.echo(f"recorded {name} as applied (the database already had its changes)")
+        ran = result.data_run.get(name)
+        data = f"; its {ran} data statement(s) ran" if ran else ""
+        click.echo(f"recorded {name} as applied (the database already had its schema{data})")
     for name in result.applied:
         click.echo(output.ok(f"applied {name}"))
 

@@ -59,6 +59,7 @@ class MigrationFile:
     path: Path
     number: int
     name: str  # the file stem, e.g. ``0002_add_priority``; the history row's name
+    header_name: str  # ``-- Migration: <name>``: the name it was created with (its identity)
     checksum: str  # from the header
     actual_checksum: str  # of the body as it is now
     created: str
@@ -168,6 +169,7 @@ def parse(path: Path) -> MigrationFile:
         path=path,
         number=int(m.group(1)),
         name=path.stem,
+        header_name=header.group("name").strip(),
         checksum=header.group("checksum").strip(),
         actual_checksum=checksum(body),
         created=header.group("created").strip(),

@@ -19,6 +19,7 @@ from .results import (
     RollbackResult,
     Status,
 )
+from .rollback import RollbackFlows
 from .workspace import MIGRATIONS_SNAPSHOT, PRODUCTION
 
 __all__ = [
@@ -37,5 +38,5 @@ __all__ = [
 ]
 
 
-class Project(DevFlows, DeployFlows, ReportFlows):
+class Project(DevFlows, DeployFlows, RollbackFlows, ReportFlows):
     """One app's models, database and migration folders, and every workflow on them."""

@@ -130,7 +130,12 @@ class ReportFlows(ProjectBase):
                     "status": r.status,
                     "statements_done": r.statements_done,
                     "note": r.note,
-                    "fix": f"flask vertz-db resolve {r.name} --applied|--rolled-back",
+                    "fix": (
+                        "flask vertz-db rollback (runs the rest), or "
+                        if r.status in (history.ROLLBACK_FAILED, history.ROLLING_BACK)
+                        else ""
+                    )
+                    + f"flask vertz-db resolve {r.name} --applied|--rolled-back",
                 }
                 for r in failed
             ],

@@ -19,6 +19,7 @@ class ApplyResult:
     statements: list[str] = field(default_factory=list)
     renames: list[tuple[Any, bool]] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)  # what the database has beyond the models
 
     @property
     def destructive(self) -> list[Change]:
@@ -29,6 +30,7 @@ class ApplyResult:
 class DeployResult:
     applied: list[str] = field(default_factory=list)
     recorded: list[str] = field(default_factory=list)  # already in the schema, not run
+    data_run: dict[str, int] = field(default_factory=dict)  # recorded: data statements run
     pending: list[MigrationFile] = field(default_factory=list)  # for dry runs
 
 
