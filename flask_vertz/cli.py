@@ -382,6 +382,11 @@ def _status_text(st: Any) -> None:
         )
     for a, b in st.duplicate_numbers:
         click.echo(output.error(f"Same number: {a}.sql and {b}.sql (renumber the newer one)"))
+    for c in st.applied_elsewhere:
+        click.echo(
+            output.error(f"Applied under another name: {c['name']} is {c['applied_as']}")
+            + " (renamed or copied; deploy refuses it)"
+        )
     for m in st.missing_files:
         click.echo(output.warn(f"Applied but no file: {m}"))
     for f in st.failed:

@@ -129,6 +129,7 @@ def test_renamed_or_copied_applied_file_is_refused_never_applied_twice(
         f"-- Migration: 0002_cents), applied {applied_at}; it was not applied again. Rename it "
         "back: git mv migrations/0004_cents.sql migrations/0002_cents.sql."
     )
+    assert _status(app)["applied_elsewhere"] == [{"name": "0004_cents", "applied_as": "0002_cents"}]
     assert _scalar(engine, "SELECT priority FROM todos") == 300  # never twice
     assert reflect(engine) == oracle
     (mig / "0004_cents.sql").rename(mig / "0002_cents.sql")

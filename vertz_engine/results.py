@@ -61,6 +61,8 @@ class Status:
     db_drift: list[str] = field(default_factory=list)
     db_drift_basis: str = ""
     snapshot_problems: list[str] = field(default_factory=list)
+    # pending files that are applied migrations under another name (renamed or copied)
+    applied_elsewhere: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def needs_attention(self) -> bool:
@@ -73,6 +75,7 @@ class Status:
             or self.duplicate_numbers
             or self.db_drift
             or self.snapshot_problems
+            or self.applied_elsewhere
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -89,6 +92,7 @@ class Status:
             "db_drift": self.db_drift,
             "db_drift_basis": self.db_drift_basis,
             "snapshot_problems": self.snapshot_problems,
+            "applied_elsewhere": self.applied_elsewhere,
         }
 
 
