@@ -283,7 +283,13 @@ class DevFlows(ProjectBase):
         migration_file.write_atomic(path, text)
         snap = ms or self.empty()
         steps[path.stem] = fp = snap_mod.fingerprint(snap)
-        snapshot_file.save(self.migrations_snapshot_path, snap, fingerprint=fp, steps=steps)
+        snapshot_file.save(
+            self.migrations_snapshot_path,
+            snap,
+            fingerprint=fp,
+            steps=steps,
+            checksums=self._generated(ms),  # not this file's: it is for hand-written SQL
+        )
         return path
 
     def annotate(self, plan: Plan) -> None:
