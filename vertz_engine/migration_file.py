@@ -71,8 +71,10 @@ class MigrationFile:
         return self.checksum == self.actual_checksum
 
     @property
-    def transactional(self) -> bool:
-        return NO_TRANSACTION_MARKER not in self.up.splitlines()
+    def marked_no_transaction(self) -> bool:
+        """The file asks to run outside a transaction (what that means per database is
+        decided by :func:`vertz_engine.txmode.run_mode`)."""
+        return NO_TRANSACTION_MARKER in self.up.splitlines()
 
     def up_statements(self) -> list[str]:
         return list(self._up_statements)

@@ -29,6 +29,6 @@ def run_mode(dialect: str, f: MigrationFile | None = None, *, data_only: bool = 
         return RunMode(True)
     if dialect in ("mysql", "mariadb"):
         return RunMode(False, "MySQL/MariaDB cannot roll back DDL")
-    if f is not None and not f.transactional:
+    if f is not None and f.marked_no_transaction:
         return RunMode(False, "the file is marked -- vertz:no-transaction")
     return RunMode(True)
