@@ -253,7 +253,9 @@ def migrate_new(name: str) -> None:
 
 def _deploy_lines(result: Any) -> None:
     for name in result.recorded:
-        click.echo(f"recorded {name} as applied (the database already had its changes)")
+        ran = result.data_run.get(name)
+        data = f"; its {ran} data statement(s) ran" if ran else ""
+        click.echo(f"recorded {name} as applied (the database already had its schema{data})")
     for name in result.applied:
         click.echo(output.ok(f"applied {name}"))
 
@@ -380,6 +382,11 @@ def _status_text(st: Any) -> None:
         )
     for a, b in st.duplicate_numbers:
         click.echo(output.error(f"Same number: {a}.sql and {b}.sql (renumber the newer one)"))
+    for c in st.applied_elsewhere:
+        click.echo(
+            output.error(f"Applied under another name: {c['name']} is {c['applied_as']}")
+            + " (renamed or copied; deploy refuses it)"
+        )
     for m in st.missing_files:
         click.echo(output.warn(f"Applied but no file: {m}"))
     for f in st.failed:

@@ -87,6 +87,8 @@ def apply_lines(result: ApplyResult, prefix: str = "") -> Iterator[str]:
         )
     for table in result.skipped:
         yield dim(f"{prefix}left alone: table {table} (not in the models)")
+    for line in result.kept:
+        yield warn(f"{prefix}left alone: {line}")
     yield from backup_lines(result, prefix)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -138,12 +139,21 @@ def test_same_number_and_out_of_order_files(make_app: AppFactory, tmp_path: Path
     app = dev_app(make_app, models.v1)
     assert run(app, "migrate", "dev", "--name", "init").exit_code == 0
     mig = tmp_path / "migrations"
+    # "mine" was created later (the newer file), "theirs" first: mine is renumbered
     (mig / "0002_mine.sql").write_text(
-        migration_file.render("0002_mine", ["CREATE TABLE mine (id INTEGER)"], ["DROP TABLE mine"])
+        migration_file.render(
+            "0002_mine",
+            ["CREATE TABLE mine (id INTEGER)"],
+            ["DROP TABLE mine"],
+            created=datetime(2026, 2, 2, tzinfo=timezone.utc),
+        )
     )
     (mig / "0002_theirs.sql").write_text(
         migration_file.render(
-            "0002_theirs", ["CREATE TABLE theirs (id INTEGER)"], ["DROP TABLE theirs"]
+            "0002_theirs",
+            ["CREATE TABLE theirs (id INTEGER)"],
+            ["DROP TABLE theirs"],
+            created=datetime(2026, 2, 1, tzinfo=timezone.utc),
         )
     )
     assert _status(app)["duplicate_numbers"] == [["0002_mine", "0002_theirs"]]
@@ -151,10 +161,13 @@ def test_same_number_and_out_of_order_files(make_app: AppFactory, tmp_path: Path
     assert r.exit_code == 1
     assert r.output.strip() == (
         "Error: 0002_mine.sql and 0002_theirs.sql have the same number (files from parallel "
-        "branches?). Renumber the one that is not applied anywhere yet after the last file: "
-        "git mv migrations/0002_theirs.sql migrations/0003_theirs.sql"
+        "branches?). Renumber the newer one (created 2026-02-02T00:00:00Z) after the last file: "
+        "git mv migrations/0002_mine.sql migrations/0003_mine.sql. First check that no database "
+        "has applied 0002_mine: run `flask vertz-db status` against each database (production "
+        "too); a database that lists it under Applied refuses the renamed file (roll it back "
+        "there first, or renumber the other file instead)."
     )
-    (mig / "0002_theirs.sql").rename(mig / "0003_theirs.sql")
+    (mig / "0002_mine.sql").rename(mig / "0003_mine.sql")
     assert run(app, "migrate", "deploy").exit_code == 0
 
 
@@ -180,9 +193,12 @@ def test_out_of_order_needs_a_flag(make_app: AppFactory, tmp_path: Path) -> None
     assert r.exit_code == 1
     assert r.output.strip() == (
         "Error: 0002_branch is pending but 0003_later (a later number) is already applied: files "
-        "from parallel branches? Renumber it after the last file (git mv migrations/0002_branch.sql "
-        "migrations/0004_branch.sql), or apply it out of order with `flask vertz-db migrate deploy "
-        "--allow-out-of-order`"
+        "from parallel branches? Apply it out of order with `flask vertz-db migrate deploy "
+        "--allow-out-of-order`, or renumber it after the last file (git mv "
+        "migrations/0002_branch.sql migrations/0004_branch.sql). First check that no database "
+        "has applied 0002_branch: run `flask vertz-db status` against each database (production "
+        "too); a database that lists it under Applied refuses the renamed file (roll it back "
+        "there first, or renumber the other file instead)."
     )
     r = run(app, "migrate", "deploy", "--allow-out-of-order")
     assert r.exit_code == 0, r.output

@@ -92,10 +92,14 @@ def adopt(project: Project, name: str = "adopted") -> AdoptResult:
     )
     migration_file.write_atomic(path, text)
     fp = snap_mod.fingerprint(adopted)
-    snapshot_file.save(
-        project.migrations_snapshot_path, adopted, fingerprint=fp, steps={path.stem: fp}
-    )
     f = migration_file.parse(path)
+    snapshot_file.save(
+        project.migrations_snapshot_path,
+        adopted,
+        fingerprint=fp,
+        steps={path.stem: fp},
+        checksums={path.stem: f.actual_checksum},  # a generated file: deploys move the state
+    )
     with project._connect() as conn:
         with database.lock(conn, timeout=project.lock_timeout):
             with database.transaction(conn):

@@ -4,7 +4,7 @@ Every unit of work runs on an AUTOCOMMIT connection with an explicit ``BEGIN``: 
 sqlite3 driver would otherwise run DDL outside any transaction. On SQLite the transaction
 is ``BEGIN IMMEDIATE`` (the lock), with ``PRAGMA foreign_keys=OFF`` set before it, since
 the pragma does nothing inside a transaction and a table rebuild must not cascade;
-``PRAGMA foreign_key_check`` runs before ``COMMIT``. On PostgreSQL the lock is a session
+the foreign key check (violations the change added: sqlite_fk.py) runs before ``COMMIT``. On PostgreSQL the lock is a session
 advisory lock, on MySQL/MariaDB ``GET_LOCK``; both are taken before the transaction, held
 across it, and released even when the work fails.
 """
@@ -13,15 +13,16 @@ from __future__ import annotations
 
 import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from .errors import DatabaseUnreachable, LockTimeout, VertzError
+from .errors import DatabaseUnreachable, LockTimeout
 from .secrets import mask_url, mask_urls_in
+from .sqlite_fk import ForeignKeyBaseline
 
 LOCK_NAME = "flask_vertz_migrations"
 IN_TRANSACTION = "vertz_in_transaction"  # conn.info key: our explicit BEGIN is open
@@ -85,17 +86,20 @@ def _sqlite_pragma(conn: Connection, name: str) -> int:
 
 @contextmanager
 def transaction(
-    conn: Connection, *, enabled: bool = True, fk_check: bool = True
+    conn: Connection, *, enabled: bool = True, fk_check: bool | Sequence[str] = True
 ) -> Iterator[Connection]:
-    """One transaction, owned by us (explicit BEGIN/COMMIT). ``enabled=False`` (MySQL, where
-    DDL commits by itself, or a file marked no-transaction): every statement on its own.
+    """One transaction, owned by us (explicit BEGIN/COMMIT). ``enabled=False``: every
+    statement on its own (whether a migration runs in a transaction is decided by
+    :func:`vertz_engine.txmode.run_mode`, never here).
 
     On SQLite it is ``BEGIN IMMEDIATE`` (the write lock; waiting for it is ``connect``'s
-    busy timeout) inside a :func:`sqlite_session`, and ``PRAGMA foreign_key_check`` runs
-    before ``COMMIT`` unless ``fk_check`` is false."""
+    busy timeout) inside a :func:`sqlite_session`, and the foreign key check refuses rows
+    the transaction left pointing nowhere (see :mod:`sqlite_fk`): on every table
+    (``fk_check=True``), on the tables the given statements name, or not at all (false or
+    no statements)."""
     name = conn.dialect.name
     sqlite = name == "sqlite"
-    if not enabled and not sqlite:
+    if not enabled:
         yield conn
         for sql in conn.info.pop(WITH_COMMIT, []):
             conn.exec_driver_sql(sql)
@@ -105,14 +109,18 @@ def transaction(
         raw.run("BEGIN IMMEDIATE" if sqlite else "BEGIN")
         conn.info[IN_TRANSACTION] = True
         try:
+            baseline = None
+            if sqlite and fk_check:
+                scope = None if fk_check is True else list(fk_check)
+                baseline = ForeignKeyBaseline(raw, scope)
             yield conn
             last: list[str] = conn.info.pop(WITH_COMMIT, [])
             if sqlite:
                 for sql in last:
                     raw.run(sql)
                 last = []
-                if fk_check:
-                    _foreign_key_check(raw)
+                if baseline is not None:
+                    baseline.verify(raw)
         except BaseException:
             conn.info.pop(WITH_COMMIT, None)
             raw.run("ROLLBACK")
@@ -132,17 +140,6 @@ def transaction(
             except sa.exc.DBAPIError:
                 pass  # the connection is gone; the server rolled back
             raise
-
-
-def _foreign_key_check(raw: Raw) -> None:
-    raw.run("PRAGMA foreign_key_check")
-    problems = list(raw.cursor.fetchall())
-    if problems:
-        table, rowid, parent = problems[0][0], problems[0][1], problems[0][2]
-        raise VertzError(
-            f"foreign key check failed: {len(problems)} row(s) point nowhere "
-            f"(first: {table} rowid {rowid} -> {parent}); nothing was changed"
-        )
 
 
 def with_commit(conn: Connection, sql: str) -> None:

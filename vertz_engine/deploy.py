@@ -1,4 +1,4 @@
-"""Applying migration files: ``migrate deploy``, ``rollback``, ``migrate sign``, ``resolve``,
+"""Applying migration files: ``migrate deploy``, ``migrate sign``, ``resolve``,
 ``baseline`` and ``reset``.
 
 Where the database can (SQLite, PostgreSQL) a migration and its history row commit together.
@@ -16,74 +16,46 @@ import time
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from . import database, history, migration_file
+from . import database, history, identity, migration_file, recovery
 from . import snapshot as snap_mod
 from .errors import (
-    ChecksumMismatch,
     DestructiveChanges,
     MigrationFailed,
     MigrationFileError,
-    NothingToRollback,
+    NotApplied,
     ProductionGuard,
     VertzError,
 )
 from .gcpause import gc_paused
 from .migration_file import MigrationFile
-from .results import DeployResult, RollbackResult
-from .runner import execute
+from .results import DeployResult
+from .runner import data_statements, execute
 from .snapshot import Snapshot
+from .txmode import RunMode, run_mode
 from .workspace import ProgressFn, ProjectBase
 
-RESOLVE_HINT = "flask vertz-db resolve {name} --applied|--rolled-back"
+RESOLVE_HINT = recovery.RESOLVE_HINT
 
 
 class DeployFlows(ProjectBase):
     # -- checks shared by deploy and status ---------------------------------------------------
 
-    def _verify_history(self, files: list[MigrationFile], rows: list[history.HistoryRow]) -> None:
-        by_name = {f.name: f for f in files}
-        for row in rows:
-            if row.status != history.APPLIED:
-                raise VertzError(_unfinished_message(row, by_name.get(row.name)))
-            f = by_name.get(row.name)
-            if f is not None and row.checksum != f.actual_checksum:
-                raise ChecksumMismatch(
-                    f"{f.path.name} was edited after it was applied (recorded "
-                    f"{row.checksum[:19]}..., file {f.actual_checksum[:19]}...); restore it from "
-                    f"version control and put the change in a new migration",
-                    name=f.name,
-                )
-
     def _verify_order(
         self, files: list[MigrationFile], applied: set[str], allow_out_of_order: bool
     ) -> None:
+        by_name = {f.name: f for f in files}
         same = self.same_numbers(files)
         if same:
             a, b = same[0]
-            newer = b if a in applied or b not in applied else a
-            last = max(f.number for f in files)
-            raise MigrationFileError(
-                f"{a}.sql and {b}.sql have the same number (files from parallel branches?). "
-                f"Renumber the one that is not applied anywhere yet after the last file: "
-                f"git mv {self.migrations_dir.name}/{newer}.sql "
-                f"{self.migrations_dir.name}/{last + 1:04d}_{newer.split('_', 1)[1]}.sql"
-            )
+            raise MigrationFileError(identity.renumber_advice(by_name[a], by_name[b], files))
         numbers = [f.number for f in files if f.name in applied]
         if not numbers or allow_out_of_order:
             return
         top = max(numbers)
         late = [f for f in files if f.name not in applied and f.number < top]
         if late:
-            f = late[0]
-            last = max(g.number for g in files)
             applied_top = next(g.name for g in files if g.number == top and g.name in applied)
-            raise MigrationFileError(
-                f"{f.name} is pending but {applied_top} (a later number) is already applied: "
-                f"files from parallel branches? Renumber it after the last file "
-                f"(git mv {self.migrations_dir.name}/{f.name}.sql "
-                f"{self.migrations_dir.name}/{last + 1:04d}_{f.name.split('_', 1)[1]}.sql), "
-                f"or apply it out of order with `flask vertz-db migrate deploy --allow-out-of-order`"
-            )
+            raise MigrationFileError(identity.out_of_order_advice(late[0], applied_top, files))
 
     # -- deploy -----------------------------------------------------------------------------
 
@@ -143,7 +115,7 @@ class DeployFlows(ProjectBase):
     ) -> None:
         empty_fp = snap_mod.fingerprint(self.empty())
         raw = database.Raw(conn)
-        with database.transaction(conn):
+        with database.transaction(conn, fk_check=False):
             history.ensure_tables(conn)
             current = history.read_fingerprint(conn)
             if current is None and not history.user_tables(conn):
@@ -153,50 +125,92 @@ class DeployFlows(ProjectBase):
             history.write_state(conn, None)
         order = {f.name: i for i, f in enumerate(files)}
         last_fp = snap_mod.fingerprint(ms) if ms is not None else None
+        generated = self._generated(ms)
         pending_steps = [steps.get(f.name) for f in pending]
         sqlite = self.dialect_name == "sqlite"
         with database.sqlite_session(conn):
             for i, f in enumerate(pending):
-                transactional = self.transactional(f)
-                with database.transaction(
-                    conn,
-                    enabled=transactional,
-                    fk_check=_may_break_references(f),
-                ):
-                    if sqlite and history.is_recorded(raw, f.name):
-                        # no session lock on SQLite: another process applied it meanwhile
-                        current = steps.get(f.name) if current is not None else None
-                        continue
-                    if not self.production and current is not None and current in pending_steps[i:]:
-                        # Development: changes that boot or push already made are recorded,
-                        # not run again (the team workflow: pull models and files, boot, deploy).
-                        history.insert_applied(
-                            raw, f.name, f.actual_checksum, 0, "schema already matched; not run"
-                        )
-                        result.recorded.append(f.name)
-                        continue
-                    if progress:
-                        progress(f.name)
-                    start = time.perf_counter()
-                    if transactional:
-                        execute(conn, f.up_statements(), name=f.name)
-                        taken = int((time.perf_counter() - start) * 1000)
-                        database.with_commit(
-                            conn, history.insert_applied_sql(f.name, f.actual_checksum, taken)
-                        )
-                    else:
-                        self._run_with_progress(conn, f, start)
-                    idx = order[f.name]
-                    prev_fp = steps.get(files[idx - 1].name) if idx > 0 else empty_fp
-                    new_fp = steps.get(f.name)
-                    known = current is not None and current == prev_fp and new_fp is not None
-                    current = new_fp if known else None
-                    result.applied.append(f.name)
+                if not self.production and current is not None and current in pending_steps[i:]:
+                    # Development: changes that boot or push already made are recorded,
+                    # not run again (the team workflow: pull models and files, boot, deploy);
+                    # the file's data statements still run.
+                    self._record_matched(conn, f, result)
+                    continue
+                mode = self.run_mode(f)
+                statements = f.up_statements()
+                try:
+                    with database.transaction(
+                        conn,
+                        enabled=mode.transactional,
+                        fk_check=statements if _may_break_references(f) else False,
+                    ):
+                        if sqlite and history.is_recorded(raw, f.name):
+                            # no session lock on SQLite: another process applied it meanwhile
+                            current = steps.get(f.name) if current is not None else None
+                            continue
+                        if progress:
+                            progress(f.name)
+                        start = time.perf_counter()
+                        if mode.transactional:
+                            execute(conn, statements, name=f.name)
+                            taken = int((time.perf_counter() - start) * 1000)
+                            database.with_commit(
+                                conn, history.insert_applied_sql(f.name, f.actual_checksum, taken)
+                            )
+                        else:
+                            self._run_with_progress(conn, f, start, mode)
+                except MigrationFailed as exc:
+                    if exc.lock_timeout and mode.transactional:
+                        raise _not_applied(exc) from None
+                    raise
+                idx = order[f.name]
+                prev_fp = steps.get(files[idx - 1].name) if idx > 0 else empty_fp
+                new_fp = steps.get(f.name)
+                # a file the generator wrote, as it wrote it, moves the schema one step; any
+                # other (hand-written, edited) leaves it to be read from the database below
+                trusted = new_fp is not None and generated.get(f.name) == f.actual_checksum
+                known = current is not None and current == prev_fp and trusted
+                current = new_fp if known else None
+                result.applied.append(f.name)
+        if current is None and ms is not None and not self._drift_against(conn, ms):
+            current = last_fp  # the database has exactly the schema the files produce
         if current is not None:
             with database.transaction(conn, fk_check=False):
                 history.write_state(conn, current, ms if current == last_fp else None)
 
-    def _run_with_progress(self, conn: Connection, f: MigrationFile, start: float) -> None:
+    def _record_matched(self, conn: Connection, f: MigrationFile, result: DeployResult) -> None:
+        """Record ``f`` as applied where boot already made its schema, running only its data
+        statements (``UPDATE ...``), with the history row, in one transaction."""
+        data = data_statements(f.up_statements())
+        raw = database.Raw(conn)
+        with database.transaction(
+            conn,
+            enabled=self.run_mode(f, data_only=True).transactional,
+            fk_check=data if data else False,
+        ):
+            if history.is_recorded(raw, f.name):
+                return  # another process recorded it meanwhile
+            try:
+                execute(conn, data, name=f.name)
+            except MigrationFailed as exc:
+                raise exc.explained(
+                    f"The database already had the schema of {f.name} (boot applied the model "
+                    f"changes), so only its data statements ran, and this one failed on that "
+                    f"schema; nothing was recorded. Run the data change by hand (or `flask "
+                    f"vertz-db restore` what boot removed), then record the file without running "
+                    f"it: `flask vertz-db baseline`."
+                ) from None
+            note = "schema already matched; not run"
+            if data:
+                note = f"schema already matched; its {len(data)} data statement(s) were run"
+            history.insert_applied(raw, f.name, f.actual_checksum, 0, note)
+        result.recorded.append(f.name)
+        if data:
+            result.data_run[f.name] = len(data)
+
+    def _run_with_progress(
+        self, conn: Connection, f: MigrationFile, start: float, mode: RunMode
+    ) -> None:
         statements = f.up_statements()
         history.record(
             conn,
@@ -215,19 +229,14 @@ class DeployFlows(ProjectBase):
             )
         except MigrationFailed as exc:
             done = (exc.index or 1) - 1
+            if done == 0 and exc.lock_timeout and not _builds_concurrently(exc.statement):
+                history.forget(conn, f.name)  # one statement that did nothing: no record
+                raise _not_applied(exc) from None
             history.update(conn, f.name, status=history.FAILED, statements_done=done, note=str(exc))
-            why = (
-                "MySQL/MariaDB cannot roll back DDL"
-                if self.dialect_name in ("mysql", "mariadb")
-                else "the file is marked -- vertz:no-transaction"
-            )
-            raise MigrationFailed(
-                f"{exc}\n{done} of {len(statements)} statement(s) before it were applied and stay "
-                f"applied ({why}); it is recorded as failed. Finish or undo them by hand, then run "
-                f"`{RESOLVE_HINT.format(name=f.name)}`.",
-                name=f.name,
-                statement=exc.statement,
-                index=exc.index,
+            raise exc.explained(
+                f"{done} of {len(statements)} statement(s) before it were applied and stay "
+                f"applied ({mode.why_not}); it is recorded as failed. Finish or undo them by hand, "
+                f"then run `{RESOLVE_HINT.format(name=f.name)}`."
             ) from None
         ms_taken = int((time.perf_counter() - start) * 1000)
         history.update(
@@ -253,7 +262,7 @@ class DeployFlows(ProjectBase):
                         f"{f.name} is {'applied' if row else 'not recorded'}: there is nothing "
                         f"to resolve (resolve is for a migration recorded as failed)"
                     )
-                with database.transaction(conn):
+                with database.transaction(conn, fk_check=False):
                     history.ensure_tables(conn)
                     if applied:
                         history.update(
@@ -278,7 +287,7 @@ class DeployFlows(ProjectBase):
         recorded: list[str] = []
         with self._connect() as conn:
             with database.lock(conn, timeout=self.lock_timeout):
-                with database.transaction(conn):
+                with database.transaction(conn, fk_check=False):
                     history.ensure_tables(conn)
                     rows = {r.name for r in history.read_history(conn) or []}
                     for f in files:
@@ -313,59 +322,6 @@ class DeployFlows(ProjectBase):
                 dropped = _drop_everything(conn)
         self.deploy(force=True)
         return dropped
-
-    # -- rollback ---------------------------------------------------------------------------
-
-    @gc_paused
-    def rollback(self, steps: int = 1, *, dry_run: bool = False) -> RollbackResult:
-        """Run the ``@rollback`` section of the last ``steps`` applied migrations."""
-        if steps < 1:
-            raise VertzError("--steps must be 1 or more")
-        files = {f.name: f for f in self.files()}
-        ms = self._load_migrations_snapshot()
-        fps = self._steps(ms)
-        order = list(files)
-        empty_fp = snap_mod.fingerprint(self.empty())
-        result = RollbackResult()
-        with self._connect() as conn:
-            with database.lock(conn, timeout=self.lock_timeout):
-                rows = history.read_history(conn) or []
-                self._verify_history(list(files.values()), rows)
-                if rows:
-                    with database.transaction(conn):
-                        history.ensure_tables(conn)
-                if len(rows) < steps:
-                    raise NothingToRollback(
-                        f"asked to roll back {steps} migration(s) but {len(rows)} "
-                        f"{'is' if len(rows) == 1 else 'are'} applied"
-                    )
-                targets = list(reversed(rows))[:steps]
-                for row in targets:
-                    f = files.get(row.name)
-                    if f is None:
-                        raise MigrationFileError(
-                            f"cannot roll back {row.name}: its file is not in {self.migrations_dir}"
-                        )
-                    f.verify()
-                    result.statements[f.name] = f.rollback_statements()
-                if dry_run:
-                    return result
-                for row in targets:
-                    f = files[row.name]
-                    with database.transaction(conn, enabled=self.transactional(f)):
-                        if not any(r.name == f.name for r in history.read_history(conn) or []):
-                            continue
-                        st = history.read_state(conn)
-                        execute(conn, f.rollback_statements(), name=f"{f.name} (rollback)")
-                        history.forget(conn, f.name)
-                        idx = order.index(f.name)
-                        prev_fp = fps.get(order[idx - 1]) if idx > 0 else empty_fp
-                        if st is not None and st.fingerprint == fps.get(f.name) and prev_fp:
-                            history.write_state(conn, prev_fp)
-                        else:
-                            history.write_state(conn, None)
-                    result.rolled_back.append(f.name)
-        return result
 
     # -- sign -------------------------------------------------------------------------------
 
@@ -412,15 +368,19 @@ def _may_break_references(f: MigrationFile) -> bool:
     return False
 
 
-def _unfinished_message(row: history.HistoryRow, f: MigrationFile | None) -> str:
-    total = len(f.up_statements()) if f is not None else "?"
-    what = "was interrupted" if row.status == history.RUNNING else "failed"
-    return (
-        f"{row.name} {what} after {row.statements_done} of {total} statement(s) and is recorded "
-        f"as {row.status}; no further migration runs until it is resolved. Check the database: "
-        f"if you finished its statements by hand run `flask vertz-db resolve {row.name} "
-        f"--applied`; if you undid them run `flask vertz-db resolve {row.name} --rolled-back`."
+def _not_applied(exc: MigrationFailed) -> MigrationFailed:
+    return exc.explained(
+        f"Not applied, retry: the statement waited for a lock longer than the lock timeout, so "
+        f"nothing of {exc.name} was applied and nothing is recorded (no resolve needed). Run "
+        f"`flask vertz-db migrate deploy` again once the transaction holding the lock has "
+        f"finished.",
+        NotApplied,
     )
+
+
+def _builds_concurrently(statement: str | None) -> bool:
+    """``CREATE INDEX CONCURRENTLY`` can leave an invalid index when it fails part-way."""
+    return "CONCURRENTLY" in (statement or "").upper()
 
 
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_]+$")
@@ -431,7 +391,7 @@ def _drop_everything(conn: Connection) -> list[str]:
     md = sa.MetaData()
     md.reflect(conn)
     names = sorted(md.tables)
-    with database.transaction(conn, enabled=conn.dialect.name not in ("mysql", "mariadb")):
+    with database.transaction(conn, enabled=run_mode(conn.dialect.name).transactional):
         if conn.dialect.name in ("mysql", "mariadb"):
             conn.exec_driver_sql("SET FOREIGN_KEY_CHECKS=0")
         try:

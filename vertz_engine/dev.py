@@ -8,16 +8,18 @@ from pathlib import Path
 
 from sqlalchemy.engine import Connection
 
-from . import backup, database, history, migration_file, render, restore, snapshot_file
+from . import backup, database, history, migration_file, recovery, render, restore, snapshot_file
 from . import snapshot as snap_mod
 from .diff import Plan, Questioner, default_questioner, diff
 from .errors import (
     InvalidName,
     MigrationFailed,
     ProductionGuard,
+    VertzError,
 )
 from .facts import BlockingChange, annotate, problems
 from .gcpause import gc_paused
+from .reconcile import reconcile
 from .results import ApplyResult, DevResult
 from .runner import execute
 from .snapshot import Snapshot
@@ -113,12 +115,23 @@ class DevFlows(ProjectBase):
             return ApplyResult("unchanged")
         base = self._base(conn, st)
         if base is None:
-            from .introspect import adopt
-
-            changes, skipped = adopt(conn, self.metadata, dry_run=dry_run)
+            unfinished = recovery.unfinished(conn)
+            if unfinished is not None:
+                # a half-applied (or half rolled back) file: what the schema is, is unknown
+                raise VertzError(recovery.unfinished_message(unfinished, self._file(unfinished)))
+            rec = reconcile(conn, self.metadata, renames=renames, dry_run=dry_run)
             if not dry_run:
-                history.write_state(conn, fp, target)
-            return ApplyResult("adopted", changes=changes, skipped=skipped)
+                # Only a database that now has exactly the models is described by them; one
+                # that keeps what reconcile left alone stays unknown (compared again next time).
+                history.write_state(conn, None if rec.kept else fp, target)
+            return ApplyResult(
+                "adopted",
+                changes=rec.changes,
+                statements=rec.statements,
+                renames=rec.renames,
+                skipped=rec.skipped,
+                kept=rec.kept,
+            )
         plan = diff(base, target, renames=renames, questioner=questioner)
         if verify_renames:
             check_renames(plan, renames or {})
@@ -232,7 +245,16 @@ class DevFlows(ProjectBase):
         )
         migration_file.write_atomic(path, text)
         steps[path.stem] = new_fp = snap_mod.fingerprint(plan.new)
-        snapshot_file.save(self.migrations_snapshot_path, plan.new, fingerprint=new_fp, steps=steps)
+        # the checksum as generated: a file deployed as it is moves the schema to its step;
+        # an edited (re-signed) one makes deploy read the schema from the database
+        checksums = {**self._generated(ms), path.stem: migration_file.parse(path).actual_checksum}
+        snapshot_file.save(
+            self.migrations_snapshot_path,
+            plan.new,
+            fingerprint=new_fp,
+            steps=steps,
+            checksums=checksums,
+        )
         result = DevResult(plan, path)
         if not create_only:
             # A local database that boot or push moved off the files' path (part of these
@@ -268,7 +290,13 @@ class DevFlows(ProjectBase):
         migration_file.write_atomic(path, text)
         snap = ms or self.empty()
         steps[path.stem] = fp = snap_mod.fingerprint(snap)
-        snapshot_file.save(self.migrations_snapshot_path, snap, fingerprint=fp, steps=steps)
+        snapshot_file.save(
+            self.migrations_snapshot_path,
+            snap,
+            fingerprint=fp,
+            steps=steps,
+            checksums=self._generated(ms),  # not this file's: it is for hand-written SQL
+        )
         return path
 
     def annotate(self, plan: Plan) -> None:

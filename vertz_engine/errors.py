@@ -32,12 +32,34 @@ class MigrationFailed(VertzError):
     """A statement of a migration failed; the migration's transaction was rolled back."""
 
     def __init__(
-        self, message: str, *, name: str, statement: str | None = None, index: int | None = None
+        self,
+        message: str,
+        *,
+        name: str,
+        statement: str | None = None,
+        index: int | None = None,
+        lock_timeout: bool = False,
     ) -> None:
         super().__init__(message)
         self.name = name
         self.statement = statement
         self.index = index
+        self.lock_timeout = lock_timeout  # the statement waited for a lock past the timeout
+
+    def explained(self, advice: str, kind: type[MigrationFailed] | None = None) -> MigrationFailed:
+        """The same failure (as ``kind``, default its own class) with ``advice`` after it."""
+        return (kind or type(self))(
+            f"{self}\n{advice}",
+            name=self.name,
+            statement=self.statement,
+            index=self.index,
+            lock_timeout=self.lock_timeout,
+        )
+
+
+class NotApplied(MigrationFailed):
+    """A migration could not get a lock in time and nothing of it was applied or recorded:
+    run it again (no ``resolve`` needed)."""
 
 
 class LockTimeout(VertzError):

@@ -26,6 +26,9 @@ from .snapshot import Snapshot
 HISTORY_TABLE = "_vertz_migrations"
 STATE_TABLE = "_vertz_state"
 APPLIED, FAILED, RUNNING = "applied", "failed", "running"
+# a rollback that ran on its own statements (MySQL DDL, a no-transaction file): in progress,
+# or failed part-way; ``statements_done`` counts rollback statements
+ROLLING_BACK, ROLLBACK_FAILED = "rolling_back", "rollback_failed"
 
 _md = sa.MetaData()
 history = sa.Table(
@@ -36,7 +39,7 @@ history = sa.Table(
     sa.Column("checksum", sa.String(80), nullable=False),
     sa.Column("applied_at", sa.String(32), nullable=False),
     sa.Column("execution_ms", sa.Integer, nullable=False, server_default="0"),
-    sa.Column("status", sa.String(16), nullable=False, server_default=APPLIED),
+    sa.Column("status", sa.String(16), nullable=False, server_default=APPLIED),  # 15 chars max
     sa.Column("statements_done", sa.Integer, nullable=False, server_default="0"),
     sa.Column("note", sa.Text().with_variant(mysql.LONGTEXT(), "mysql", "mariadb")),
 )

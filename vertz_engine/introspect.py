@@ -1,7 +1,7 @@
 """The live database compared with the models, through Alembic's autogenerate comparator.
 
 Used where no snapshot describes the database: adopting an existing database on boot or
-``push``, and drift reports.
+``push`` (see reconcile.py), and drift reports.
 """
 
 from __future__ import annotations
@@ -9,13 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from alembic.autogenerate import compare_metadata, produce_migrations
-from alembic.operations import Operations, ops
+from alembic.autogenerate import compare_metadata
+from alembic.operations import ops
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Connection
 
 from .diff import DESTRUCTIVE, SAFE, Change
-from .snapshot import RESERVED_PREFIX
 
 
 def _context(conn: Connection, metadata: sa.MetaData) -> MigrationContext:
@@ -88,40 +87,6 @@ def _text(value: Any) -> str:
         return "none"
     arg = getattr(value, "arg", value)
     return str(getattr(arg, "text", arg))
-
-
-def adopt(
-    conn: Connection, metadata: sa.MetaData, *, dry_run: bool = False
-) -> tuple[list[Change], list[str]]:
-    """Bring a database no snapshot describes to ``metadata``: tables the models do not
-    know are left alone and listed."""
-    ctx = _context(conn, metadata)
-    script = produce_migrations(ctx, metadata)
-    existing = set(sa.inspect(conn).get_table_names())
-    skipped = sorted(
-        t for t in existing - set(metadata.tables) if not t.startswith(RESERVED_PREFIX)
-    )
-    operations = Operations(ctx)
-    changes: list[Change] = []
-    assert script.upgrade_ops is not None
-    for op in script.upgrade_ops.ops:
-        if isinstance(op, ops.ModifyTableOps):
-            for sub in op.ops:
-                changes.append(_change(sub, op.table_name))
-            if dry_run:
-                continue
-            if conn.dialect.name == "sqlite":
-                with operations.batch_alter_table(op.table_name, recreate="auto") as batch:
-                    for sub in op.ops:
-                        batch.invoke(sub)
-            else:
-                for sub in op.ops:
-                    operations.invoke(sub)
-        else:
-            changes.append(_change(op, getattr(op, "table_name", "")))
-            if not dry_run:
-                operations.invoke(op)
-    return changes, skipped
 
 
 def _change(op: ops.MigrateOperation, table: str) -> Change:

@@ -59,6 +59,7 @@ class MigrationFile:
     path: Path
     number: int
     name: str  # the file stem, e.g. ``0002_add_priority``; the history row's name
+    header_name: str  # ``-- Migration: <name>``: the name it was created with (its identity)
     checksum: str  # from the header
     actual_checksum: str  # of the body as it is now
     created: str
@@ -71,8 +72,10 @@ class MigrationFile:
         return self.checksum == self.actual_checksum
 
     @property
-    def transactional(self) -> bool:
-        return NO_TRANSACTION_MARKER not in self.up.splitlines()
+    def marked_no_transaction(self) -> bool:
+        """The file asks to run outside a transaction (what that means per database is
+        decided by :func:`vertz_engine.txmode.run_mode`)."""
+        return NO_TRANSACTION_MARKER in self.up.splitlines()
 
     def up_statements(self) -> list[str]:
         return list(self._up_statements)
@@ -176,6 +179,7 @@ def parse(path: Path, *, dialect: str | None = None) -> MigrationFile:
         path=path,
         number=int(m.group(1)),
         name=path.stem,
+        header_name=header.group("name").strip(),
         checksum=header.group("checksum").strip(),
         actual_checksum=checksum(body),
         created=header.group("created").strip(),

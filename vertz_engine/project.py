@@ -20,6 +20,7 @@ from .results import (
     RollbackResult,
     Status,
 )
+from .rollback import RollbackFlows
 from .workspace import MIGRATIONS_SNAPSHOT, PRODUCTION
 
 __all__ = [
@@ -39,5 +40,5 @@ __all__ = [
 ]
 
 
-class Project(DevFlows, DeployFlows, ReportFlows, BackupFlows):
+class Project(DevFlows, DeployFlows, RollbackFlows, ReportFlows, BackupFlows):
     """One app's models, database and migration folders, and every workflow on them."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.engine import Connection
 
-from . import catalog, database, history, migration_file, snapshot_file
+from . import catalog, database, history, identity, migration_file, snapshot_file
 from . import snapshot as snap_mod
 from .diff import diff
 from .gcpause import gc_paused
@@ -130,7 +130,12 @@ class ReportFlows(ProjectBase):
                     "status": r.status,
                     "statements_done": r.statements_done,
                     "note": r.note,
-                    "fix": f"flask vertz-db resolve {r.name} --applied|--rolled-back",
+                    "fix": (
+                        "flask vertz-db rollback (runs the rest), or "
+                        if r.status in (history.ROLLBACK_FAILED, history.ROLLING_BACK)
+                        else ""
+                    )
+                    + f"flask vertz-db resolve {r.name} --applied|--rolled-back",
                 }
                 for r in failed
             ],
@@ -138,6 +143,11 @@ class ReportFlows(ProjectBase):
             db_drift=db_drift,
             db_drift_basis=basis,
             snapshot_problems=self.snapshot_problems(ms),
+            applied_elsewhere=[
+                {"name": f.name, "applied_as": twin.name}
+                for f in pending
+                if (twin := identity.applied_twin(f, rows)) is not None
+            ],
         )
 
     def _live_drift(

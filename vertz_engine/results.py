@@ -22,6 +22,7 @@ class ApplyResult:
     skipped: list[str] = field(default_factory=list)
     backup: Backup | None = None  # what the destructive changes dropped, kept first
     restored: list[Restored] = field(default_factory=list)  # added back from a backup
+    kept: list[str] = field(default_factory=list)  # what the database has beyond the models
 
     @property
     def destructive(self) -> list[Change]:
@@ -32,6 +33,7 @@ class ApplyResult:
 class DeployResult:
     applied: list[str] = field(default_factory=list)
     recorded: list[str] = field(default_factory=list)  # already in the schema, not run
+    data_run: dict[str, int] = field(default_factory=dict)  # recorded: data statements run
     pending: list[MigrationFile] = field(default_factory=list)  # for dry runs
 
 
@@ -62,6 +64,8 @@ class Status:
     db_drift: list[str] = field(default_factory=list)
     db_drift_basis: str = ""
     snapshot_problems: list[str] = field(default_factory=list)
+    # pending files that are applied migrations under another name (renamed or copied)
+    applied_elsewhere: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def needs_attention(self) -> bool:
@@ -74,6 +78,7 @@ class Status:
             or self.duplicate_numbers
             or self.db_drift
             or self.snapshot_problems
+            or self.applied_elsewhere
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -90,6 +95,7 @@ class Status:
             "db_drift": self.db_drift,
             "db_drift_basis": self.db_drift_basis,
             "snapshot_problems": self.snapshot_problems,
+            "applied_elsewhere": self.applied_elsewhere,
         }
 
 

@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable
 
 import sqlalchemy as sa
+import sqlparse
 from sqlalchemy.engine import Connection
 
 from .database import Raw, connect
@@ -34,6 +35,39 @@ def _unquote(name: str) -> str:
     if name[:1] in '"`[':
         return name[1:-1].replace('""', '"')
     return name
+
+
+# PostgreSQL lock_not_available (lock_timeout); MySQL/MariaDB ER_LOCK_WAIT_TIMEOUT
+# (innodb_lock_wait_timeout and lock_wait_timeout for metadata locks)
+_PG_LOCK_NOT_AVAILABLE = "55P03"
+_MYSQL_LOCK_WAIT_TIMEOUT = 1205
+_DML = {"INSERT", "UPDATE", "DELETE", "MERGE", "REPLACE"}
+
+
+def is_lock_timeout(exc: sa.exc.DBAPIError) -> bool:
+    """Whether a statement failed because it waited for a lock past the lock timeout."""
+    orig = exc.orig
+    if getattr(orig, "sqlstate", None) == _PG_LOCK_NOT_AVAILABLE:
+        return True
+    if getattr(orig, "pgcode", None) == _PG_LOCK_NOT_AVAILABLE:
+        return True
+    args: tuple[object, ...] = tuple(getattr(orig, "args", ()))
+    return bool(args) and args[0] == _MYSQL_LOCK_WAIT_TIMEOUT
+
+
+def data_statements(statements: list[str]) -> list[str]:
+    """The statements that change rows, not the schema (``INSERT``/``UPDATE``/``DELETE``/
+    ``MERGE``, ``WITH ... UPDATE``): not the copy inside a SQLite table rebuild."""
+    out = []
+    for statement in statements:
+        parsed = sqlparse.parse(statement)
+        kind = parsed[0].get_type() if parsed else None  # type: ignore[no-untyped-call]
+        if kind not in _DML:
+            continue
+        if "_alembic_tmp_" in statement:
+            continue  # INSERT INTO _alembic_tmp_t ... SELECT: part of a rebuild
+        out.append(statement)
+    return out
 
 
 def _code(statement: str) -> str:
@@ -87,6 +121,7 @@ def execute(
                 name=name,
                 statement=statement,
                 index=i,
+                lock_timeout=is_lock_timeout(exc),
             ) from None
         if on_statement is not None:
             on_statement(i)

@@ -11,15 +11,14 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from . import database, history, migration_file, snapshot_file
+from . import database, history, identity, migration_file, recovery, snapshot_file
 from . import snapshot as snap_mod
-from .errors import (
-    SnapshotError,
-)
+from .errors import ChecksumMismatch, SnapshotError, VertzError
 from .migration_file import MigrationFile
 from .plan import Questioner, default_questioner
 from .results import ApplyResult, DeployResult
 from .snapshot import Snapshot
+from .txmode import RunMode, run_mode
 
 MIGRATIONS_SNAPSHOT = "_snapshot.json"
 PRODUCTION = "production"
@@ -104,10 +103,33 @@ class ProjectBase:
         steps = (ms or {}).get("steps") or {}
         return {str(k): str(v) for k, v in steps.items()} if isinstance(steps, dict) else {}
 
+    def _generated(self, ms: Snapshot | None) -> dict[str, str]:
+        """The checksum each file had when ``migrate dev`` wrote it."""
+        sums = (ms or {}).get("checksums") or {}
+        return {str(k): str(v) for k, v in sums.items()} if isinstance(sums, dict) else {}
+
     def files(self) -> list[MigrationFile]:
         """The migration files in order (two with one number are reported by
         :meth:`same_numbers`, not refused here, so ``status`` can show them)."""
         return migration_file.list_files(self.migrations_dir, dialect=self.dialect_name)
+
+    def _verify_history(self, files: list[MigrationFile], rows: list[history.HistoryRow]) -> None:
+        by_name = {f.name: f for f in files}
+        for row in rows:
+            if row.status != history.APPLIED:
+                raise VertzError(recovery.unfinished_message(row, by_name.get(row.name)))
+            f = by_name.get(row.name)
+            if f is not None and row.checksum != f.actual_checksum:
+                raise ChecksumMismatch(
+                    f"{f.path.name} was edited after it was applied (recorded "
+                    f"{row.checksum[:19]}..., file {f.actual_checksum[:19]}...); restore it from "
+                    f"version control and put the change in a new migration",
+                    name=f.name,
+                )
+        identity.verify_identities(files, rows, self.migrations_dir)
+
+    def _file(self, row: history.HistoryRow) -> MigrationFile | None:
+        return next((f for f in self.files() if f.name == row.name), None)
 
     def same_numbers(self, files: list[MigrationFile]) -> list[tuple[str, str]]:
         """Pairs of files with the same number (files from parallel branches)."""
@@ -117,12 +139,12 @@ class ProjectBase:
                 out.append((a.name, b.name))
         return out
 
+    def run_mode(self, f: MigrationFile | None = None, *, data_only: bool = False) -> RunMode:
+        """How a migration (``f``, or model changes) runs here: see :func:`txmode.run_mode`."""
+        return run_mode(self.dialect_name, f, data_only=data_only)
+
     def transactional(self, f: MigrationFile | None = None) -> bool:
-        """Whether a migration (DDL and history row) runs in one transaction here: SQLite and
-        PostgreSQL, unless the file is marked ``-- vertz:no-transaction``."""
-        if self.dialect_name not in ("sqlite", "postgresql"):
-            return False
-        return f is None or f.transactional
+        return self.run_mode(f).transactional
 
     def _base(self, conn: Connection, st: history.State | None) -> Snapshot | None:
         """The snapshot that describes the database now, or None if nothing does."""
