@@ -17,10 +17,10 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from vertz_engine import Project
-from vertz_engine.diff import RenameCandidate, default_questioner
 from vertz_engine.errors import ProductionGuard, VertzError
 from vertz_engine.migration_file import slugify
 from vertz_engine.project import parse_renames
+from vertz_engine.renames import RenameCandidate, default_questioner
 from vertz_engine.secrets import mask_urls_in
 
 from . import output
@@ -140,12 +140,28 @@ def _renames(rename: tuple[str, ...], no_rename: tuple[str, ...]) -> dict[str, s
     return explicit
 
 
+def _interactive() -> bool:
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
 def _terminal_questioner(candidate: RenameCandidate) -> bool:
-    default = default_questioner(candidate)
+    """Ask; the default answer is yes only when the guess is sure (unsure: no)."""
     return click.confirm(
         f"Is {candidate.describe()} a rename (values kept)? No means drop + add",
-        default=default,
+        default=candidate.sure,
     )
+
+
+def _ask_push_renames(project: Project, explicit: dict[str, str]) -> dict[str, str]:
+    """``push`` on a terminal: the probable renames are asked about before the database is
+    locked (a question must not hold the lock other processes wait for). The preview takes
+    every candidate as a rename, so a drop + add not yet chosen cannot block it."""
+    preview = project.apply_models(renames=explicit, dry_run=True, questioner=lambda _c: True)
+    answers = dict(explicit)
+    for cand, _taken in preview.renames:
+        if cand.key not in explicit and cand.new not in explicit.values():
+            answers[cand.key] = cand.new if _terminal_questioner(cand) else ""
+    return answers
 
 
 rename_option = click.option(
@@ -192,11 +208,14 @@ def init() -> None:
 @handle_errors
 def push(rename: tuple[str, ...], no_rename: tuple[str, ...], dry_run: bool) -> None:
     project = _project()
-    result = project.apply_models(renames=_renames(rename, no_rename), dry_run=dry_run)
+    explicit = _renames(rename, no_rename)
+    if _interactive() and not dry_run:
+        explicit = _ask_push_renames(project, explicit)
+    result = project.apply_models(renames=explicit, dry_run=dry_run)
     if result.action == "unchanged":
         click.echo("The database already matches the models.")
         return
-    for line in output.apply_lines(result):
+    for line in output.apply_lines(result, applied=not dry_run):
         click.echo(line)
     if dry_run:
         click.echo("\n".join(s.rstrip(";") + ";" for s in result.statements))
@@ -220,8 +239,7 @@ def migrate_dev(
 ) -> None:
     project = _project()
     slugify(name)  # a bad name is refused before anything is computed or asked
-    interactive = sys.stdin.isatty() and sys.stdout.isatty()
-    questioner = _terminal_questioner if interactive else default_questioner
+    questioner = _terminal_questioner if _interactive() else default_questioner
     plan = project.plan_dev(renames=_renames(rename, no_rename), questioner=questioner)
     if plan.empty:
         click.echo("No model changes: no migration file written.")

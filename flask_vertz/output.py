@@ -12,6 +12,7 @@ import click
 
 from vertz_engine.diff import BLOCKING, DESTRUCTIVE, Change, Plan, RenameCandidate
 from vertz_engine.project import ApplyResult, CheckResult
+from vertz_engine.renames import UNSURE
 from vertz_engine.results import change_dict
 
 _LEVEL_COLOUR = {DESTRUCTIVE: "red", BLOCKING: "yellow"}
@@ -48,19 +49,32 @@ def change_line(change: Change) -> str:
     return style(text, fg=colour) if colour else text
 
 
-def rename_lines(plan_renames: Sequence[tuple[RenameCandidate, bool]]) -> Iterator[str]:
+def rename_lines(
+    plan_renames: Sequence[tuple[RenameCandidate, bool]], *, applied: bool = False
+) -> Iterator[str]:
+    """Each rename decision with the flag that reverses it. ``applied``: the changes already
+    ran (boot, ``push``), so an unsure guess says what was done and how to take it back."""
     for cand, accepted in plan_renames:
-        key = cand.key
-        desc = cand.describe()
+        key, desc, flag = cand.key, cand.describe(), f"--rename {cand.key}={cand.new}"
         if accepted:
             yield (
                 f"  ~ treated as a rename: {desc} (values kept); "
                 f"to drop and add instead: --no-rename {key}"
             )
+        elif cand.confidence != UNSURE:
+            yield f"  ~ not treated as a rename: {desc} (drop + add); to rename instead: {flag}"
+        elif applied:
+            yield warn(
+                f"  ~ not treated as a rename (unsure guess, {cand.reason}): {desc}: "
+                f"{cand.old} was dropped and {cand.new} added, its values were not moved; "
+                f"to take it as a rename: `flask vertz-db push {flag}` or "
+                f"`flask vertz-db migrate dev --name <name> {flag}` (the dropped values are in "
+                "the backup: `flask vertz-db restore`)"
+            )
         else:
             yield (
-                f"  ~ not treated as a rename: {desc} (drop + add); "
-                f"to rename instead: --rename {key}={cand.new}"
+                f"  ~ not treated as a rename (unsure guess, {cand.reason}): {desc} "
+                f"(drop + add); to rename instead: {flag}"
             )
 
 
@@ -70,14 +84,14 @@ def plan_lines(plan: Plan) -> Iterator[str]:
         yield change_line(change)
 
 
-def apply_lines(result: ApplyResult, prefix: str = "") -> Iterator[str]:
+def apply_lines(result: ApplyResult, prefix: str = "", *, applied: bool = True) -> Iterator[str]:
     if result.action == "unchanged":
         return
     if result.action == "adopted":
         yield f"{prefix}the database had tables but no flask-vertz record; compared it with the models"
     else:
         yield f"{prefix}applied {len(result.changes)} model change(s) to the database"
-    yield from rename_lines(result.renames)
+    yield from rename_lines(result.renames, applied=applied)
     for change in result.changes:
         yield change_line(change)
     for c in result.destructive:

@@ -19,7 +19,12 @@ def _norm_default(value: Any) -> Any:
 
 
 def reflect(engine: Engine) -> dict[str, Any]:
-    """Tables (not flask-vertz's own) with columns, keys, indexes and constraints."""
+    """Tables (not flask-vertz's own) with columns, keys, indexes and constraints.
+
+    Columns are compared by name, not position: PostgreSQL and MySQL add a column at the
+    end of its table (and cannot move one without rebuilding the table), so a column added
+    or renamed later sits elsewhere than ``create_all()`` would put it, on every database.
+    Position is not part of the schema flask-vertz promises."""
     insp = sa.inspect(engine)
     out: dict[str, Any] = {}
     for table in sorted(insp.get_table_names()):
@@ -68,7 +73,6 @@ def reflect(engine: Engine) -> dict[str, Any]:
             checks = []
         out[table] = {
             "columns": columns,
-            "column_order": list(columns) if engine.dialect.name == "sqlite" else None,
             "primary_key": (pk.get("name"), list(pk["constrained_columns"])),
             "comment": insp.get_table_comment(table).get("text")
             if engine.dialect.name != "sqlite"

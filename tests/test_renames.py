@@ -1,5 +1,6 @@
 """Renames keep data: decided without a terminal (printed, with the override), asked on a
-terminal, overridden with --rename / --no-rename, and the same decision at boot."""
+terminal, overridden with --rename / --no-rename, and the same decision at boot. Only a sure
+guess acts alone; an unsure one is drop + add unless someone says otherwise."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from tests.conftest import AppFactory
@@ -39,6 +41,91 @@ def v_name(db):  # type: ignore[no-untyped-def]
         id = sa.Column(sa.Integer, primary_key=True)
         name = sa.Column(sa.String(200), nullable=False)
         descr = sa.Column(sa.String(200))
+
+
+def v_billing(db):  # type: ignore[no-untyped-def]
+    class Customer(db.Model):
+        __tablename__ = "customers"
+        id = sa.Column(sa.Integer, primary_key=True)
+        billing_address = sa.Column(sa.String(200))
+
+
+def v_shipping(db):  # type: ignore[no-untyped-def]
+    class Customer(db.Model):
+        __tablename__ = "customers"
+        id = sa.Column(sa.Integer, primary_key=True)
+        shipping_address = sa.Column(sa.String(200))
+
+
+UNSURE_APPLIED = (
+    "~ not treated as a rename (unsure guess, similar names): column "
+    "customers.billing_address -> customers.shipping_address: billing_address was dropped "
+    "and shipping_address added, its values were not moved; to take it as a rename: "
+    "`flask vertz-db push --rename customers.billing_address=shipping_address` or "
+    "`flask vertz-db migrate dev --name <name> --rename customers.billing_address="
+    "shipping_address` (the dropped values are in the backup: `flask vertz-db restore`)"
+)
+
+
+def _seed_billing(make_app: AppFactory) -> None:
+    app = dev_app(make_app, v_billing)
+    assert run(app, "push").exit_code == 0
+    with make_app.engine(app).begin() as conn:
+        conn.execute(sa.text("INSERT INTO customers (billing_address) VALUES ('1 Main St')"))
+
+
+def _shipping(make_app: AppFactory, app) -> list[tuple[str | None]]:  # type: ignore[no-untyped-def]
+    with make_app.engine(app).connect() as conn:
+        return [tuple(r) for r in conn.execute(sa.text("SELECT shipping_address FROM customers"))]
+
+
+def test_boot_does_not_act_on_an_unsure_guess_and_says_so(make_app: AppFactory, capsys) -> None:  # type: ignore[no-untyped-def]
+    _seed_billing(make_app)
+    capsys.readouterr()
+    app = make_app(v_shipping, VERTZ_ENV="development")
+    err = capsys.readouterr().err
+    assert UNSURE_APPLIED in err
+    assert _shipping(make_app, app) == [(None,)]  # not moved into the wrong column
+
+
+def test_push_without_a_terminal_treats_an_unsure_guess_as_drop_and_add(
+    make_app: AppFactory,
+) -> None:
+    _seed_billing(make_app)
+    app = dev_app(make_app, v_shipping)
+    r = run(app, "push")
+    assert r.exit_code == 0, r.output
+    assert UNSURE_APPLIED in r.output
+    assert _shipping(make_app, app) == [(None,)]
+
+
+def test_an_unsure_guess_is_a_rename_when_told(make_app: AppFactory) -> None:
+    _seed_billing(make_app)
+    app = dev_app(make_app, v_shipping)
+    r = run(app, "push", "--rename", "customers.billing_address=shipping_address")
+    assert r.exit_code == 0, r.output
+    assert (
+        "~ treated as a rename: column customers.billing_address -> customers.shipping_address "
+        "(values kept); to drop and add instead: --no-rename customers.billing_address"
+    ) in r.output
+    assert _shipping(make_app, app) == [("1 Main St",)]
+
+
+def test_migrate_dev_without_a_terminal_writes_drop_and_add_for_an_unsure_guess(
+    make_app: AppFactory, tmp_path: Path
+) -> None:
+    app = dev_app(make_app, v_billing)
+    assert run(app, "migrate", "dev", "--name", "init").exit_code == 0
+    app2 = dev_app(make_app, v_shipping)
+    r = run(app2, "migrate", "dev", "--name", "ship", "--create-only")
+    assert r.exit_code == 0, r.output
+    assert (
+        "~ not treated as a rename (unsure guess, similar names): column "
+        "customers.billing_address -> customers.shipping_address (drop + add); to rename "
+        "instead: --rename customers.billing_address=shipping_address"
+    ) in r.output
+    up = (tmp_path / "migrations" / "0002_ship.sql").read_text().split("-- @rollback")[0]
+    assert "DROP COLUMN billing_address" in up and "RENAME" not in up
 
 
 def _seed(make_app: AppFactory) -> None:
@@ -119,10 +206,7 @@ db = SQLAlchemy()
 class Todo(db.Model):
     __tablename__ = "todos"
     id = sa.Column(sa.Integer, primary_key=True)
-    if os.environ["MODELS"] == "v1":
-        title = sa.Column(sa.String(200), nullable=False)
-    else:
-        name = sa.Column(sa.String(200), nullable=False)
+    value = sa.Column(os.environ["COLUMN"], sa.String(200), nullable=False)
 
 def create_app():
     app = Flask(__name__)
@@ -170,33 +254,31 @@ def _flask_in_pty(
     return proc.returncode, out.decode(errors="replace")
 
 
-def test_on_a_terminal_the_question_is_asked(tmp_path: Path) -> None:
-    (tmp_path / "app.py").write_text(APP)
-    env = {**os.environ, "DB": str(tmp_path / "t.db"), "MODELS": "v1", "VERTZ_AUTO_APPLY": "0"}
-    env["FLASK_DEBUG"] = "1"  # a development shell
-    env.pop("PYTHONPATH", None)
+def _flask(cwd: Path, env: dict[str, str], *args: str) -> None:
     done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "flask",
-            "--app",
-            "app",
-            "vertz-db",
-            "migrate",
-            "dev",
-            "--name",
-            "init",
-        ],
-        cwd=tmp_path,
+        [sys.executable, "-m", "flask", "--app", "app", *args],
+        cwd=cwd,
         env=env,
         capture_output=True,
         text=True,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def _terminal_app(tmp_path: Path, column: str) -> dict[str, str]:
+    (tmp_path / "app.py").write_text(APP)
+    env = {**os.environ, "DB": str(tmp_path / "t.db"), "COLUMN": column, "VERTZ_AUTO_APPLY": "0"}
+    env["FLASK_DEBUG"] = "1"  # a development shell
+    env.pop("PYTHONPATH", None)
+    _flask(tmp_path, env, "vertz-db", "migrate", "dev", "--name", "init")
+    return env
+
+
+def test_on_a_terminal_the_question_is_asked(tmp_path: Path) -> None:
+    env = _terminal_app(tmp_path, "title")
     code, out = _flask_in_pty(
         tmp_path,
-        {**env, "MODELS": "v2"},
+        {**env, "COLUMN": "name"},
         ["vertz-db", "migrate", "dev", "--name", "rename"],
         b"y\n",
     )
@@ -209,3 +291,41 @@ def test_on_a_terminal_the_question_is_asked(tmp_path: Path) -> None:
     assert (
         "RENAME COLUMN title TO name" in (tmp_path / "migrations" / "0002_rename.sql").read_text()
     )
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "default", "renamed"),
+    [
+        ("descr", "description", "[Y/n]", True),  # sure: yes by default
+        ("billing_address", "shipping_address", "[y/N]", False),  # unsure: no by default
+    ],
+)
+def test_the_default_answer_is_yes_only_for_a_sure_guess(
+    tmp_path: Path, old: str, new: str, default: str, renamed: bool
+) -> None:
+    env = _terminal_app(tmp_path, old)
+    code, out = _flask_in_pty(
+        tmp_path, {**env, "COLUMN": new}, ["vertz-db", "migrate", "dev", "--name", "x"], b"\n"
+    )
+    assert code == 0, out
+    assert (
+        f"Is column todos.{old} -> todos.{new} a rename (values kept)? No means drop + add {default}"
+        in out
+    )
+    up = (tmp_path / "migrations" / "0002_x.sql").read_text().split("-- @rollback")[0]
+    assert ("RENAME COLUMN" in up) is renamed
+
+
+def test_push_on_a_terminal_asks_before_it_changes_anything(tmp_path: Path) -> None:
+    env = _terminal_app(tmp_path, "billing_address")
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 't.db'}")
+    with engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO todos (billing_address) VALUES ('1 Main St')"))
+    code, out = _flask_in_pty(
+        tmp_path, {**env, "COLUMN": "shipping_address"}, ["vertz-db", "push"], b"y\n"
+    )
+    assert code == 0, out
+    assert "todos.billing_address -> todos.shipping_address a rename (values kept)? " in out
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT shipping_address FROM todos")).scalar() == "1 Main St"
+    engine.dispose()

@@ -19,10 +19,8 @@ from alembic.operations import ops
 from . import dialect_sql
 from . import snapshot as snap_mod
 from .diff_table import (
-    decide,
     diff_table,
     foreign_key_constraint,
-    pairs,
     sorted_for_create,
     table_shape,
 )
@@ -38,6 +36,7 @@ from .plan import (
     TableGroup,
     default_questioner,
 )
+from .renames import candidate, decide, pairs
 from .snapshot import Snapshot
 
 __all__ = [
@@ -112,7 +111,7 @@ def diff(
             dropped,
             added,
             lambda o, n: table_shape(old_t[o]) == table_shape(new_t[n]),
-            lambda o, n, s: RenameCandidate("", o, n, s, column=False),
+            lambda o, n: candidate("", o, n, column=False),
             explicit,
         ),
         explicit,

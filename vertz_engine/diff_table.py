@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import difflib
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,12 +20,9 @@ from .plan import (
     RenameCandidate,
     TableGroup,
 )
+from .renames import candidate, decide, pairs
 
 # -- helpers ------------------------------------------------------------------------------
-
-
-def _similarity(a: str, b: str) -> float:
-    return difflib.SequenceMatcher(None, a.lower(), b.lower()).ratio()
 
 
 def _shape(col: dict[str, Any]) -> tuple[Any, ...]:
@@ -35,58 +31,6 @@ def _shape(col: dict[str, Any]) -> tuple[Any, ...]:
 
 def table_shape(table: dict[str, Any]) -> list[tuple[Any, ...]]:
     return sorted((c["name"], *_shape(c)) for c in table["columns"])
-
-
-def pairs(
-    dropped: Iterable[str],
-    added: Iterable[str],
-    same_shape: Callable[[str, str], bool],
-    make: Callable[[str, str, float], RenameCandidate],
-    explicit: Mapping[str, str],
-) -> list[RenameCandidate]:
-    """Best-first one-to-one pairing of dropped and added names of the same shape; an
-    explicit decision pairs two names whatever their shapes."""
-    dropped, added = list(dropped), list(added)
-    forced = [
-        make(o, n, _similarity(o, n))
-        for o in dropped
-        for n in added
-        if explicit.get(make(o, n, 0.0).key) == n
-    ]
-    scored = forced + sorted(
-        (make(o, n, _similarity(o, n)) for o in dropped for n in added if same_shape(o, n)),
-        key=lambda c: (-c.similarity, c.old, c.new),
-    )
-    used_old: set[str] = set()
-    used_new: set[str] = set()
-    out = []
-    for cand in scored:
-        if cand.old in used_old or cand.new in used_new:
-            continue
-        used_old.add(cand.old)
-        used_new.add(cand.new)
-        out.append(cand)
-    return out
-
-
-def decide(
-    candidates: list[RenameCandidate],
-    explicit: Mapping[str, str],
-    questioner: Questioner,
-    decisions: list[tuple[RenameCandidate, bool]],
-) -> dict[str, str]:
-    chosen: dict[str, str] = {}
-    for cand in candidates:
-        if cand.key in explicit:
-            ok = explicit[cand.key] == cand.new
-        elif cand.new in explicit.values():
-            ok = False
-        else:
-            ok = questioner(cand)
-        decisions.append((cand, ok))
-        if ok:
-            chosen[cand.old] = cand.new
-    return chosen
 
 
 def _key(item: dict[str, Any], by_name: bool = True) -> Any:
@@ -160,7 +104,7 @@ def diff_table(
             dropped,
             added,
             lambda o, n: _shape(old_cols[o]) == _shape(new_cols[n]),
-            lambda o, n, s: RenameCandidate(name, o, n, s),
+            lambda o, n: candidate(name, o, n),
             explicit,
         ),
         explicit,

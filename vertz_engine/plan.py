@@ -3,44 +3,28 @@ the data), groups of changes to one table, rename decisions."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from alembic.operations import ops
 
+from .renames import Questioner, RenameCandidate, default_questioner
 from .snapshot import Snapshot
 
+__all__ = [
+    "BLOCKING",
+    "DESTRUCTIVE",
+    "SAFE",
+    "Change",
+    "Plan",
+    "Questioner",
+    "RenameCandidate",
+    "Step",
+    "TableGroup",
+    "default_questioner",
+]
+
 SAFE, DESTRUCTIVE, BLOCKING = "safe", "destructive", "blocking"
-
-
-@dataclass(frozen=True)
-class RenameCandidate:
-    """A dropped and an added table (``column`` None) or column that look like one rename."""
-
-    table: str
-    old: str
-    new: str
-    similarity: float
-    column: bool = True
-
-    @property
-    def key(self) -> str:
-        return f"{self.table}.{self.old}" if self.column else self.old
-
-    def describe(self) -> str:
-        if self.column:
-            return f"column {self.table}.{self.old} -> {self.table}.{self.new}"
-        return f"table {self.old} -> {self.new}"
-
-
-Questioner = Callable[[RenameCandidate], bool]
-RENAME_THRESHOLD = 0.5
-
-
-def default_questioner(candidate: RenameCandidate) -> bool:
-    """Answer without a terminal: a rename when the names are similar enough."""
-    return candidate.similarity >= RENAME_THRESHOLD
 
 
 @dataclass

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from .backup import Backup, Restored
-from .diff import DESTRUCTIVE, Change, Plan
+from .diff import DESTRUCTIVE, Change, Plan, RenameCandidate
 from .migration_file import MigrationFile
 
 
@@ -18,7 +18,7 @@ class ApplyResult:
     action: str  # "unchanged", "applied", "adopted"
     changes: list[Change] = field(default_factory=list)
     statements: list[str] = field(default_factory=list)
-    renames: list[tuple[Any, bool]] = field(default_factory=list)
+    renames: list[tuple[RenameCandidate, bool]] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     backup: Backup | None = None  # what the destructive changes dropped, kept first
     restored: list[Restored] = field(default_factory=list)  # added back from a backup
