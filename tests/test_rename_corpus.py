@@ -3,6 +3,8 @@ an unrelated pair, and it finds most real renames (acting alone, or asking)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.rename_corpus import RENAMES, UNRELATED, Case, decision, measure
@@ -17,6 +19,20 @@ def test_no_unrelated_pair_is_taken_for_a_rename_without_a_question() -> None:
     # measured: 74/110 = 0.673 acting alone, 105/110 = 0.955 acting or asking
     assert result.recall_alone >= 0.67
     assert result.recall_asked >= 0.95
+
+
+def test_the_readme_states_the_measured_numbers() -> None:
+    result = measure()
+    readme = " ".join((Path(__file__).resolve().parent.parent / "README.md").read_text().split())
+    assert (
+        f"{result.renames} real renames" in readme
+        and f"{result.unrelated} unrelated drop + add pairs" in readme
+        and f"precision acting alone {result.precision_alone:.3f}" in readme
+        and f"recall acting alone {result.sure}/{result.renames} = {result.recall_alone:.3f}"
+        in readme
+        and f"recall acting or asking {result.sure + result.asked}/{result.renames} = "
+        f"{result.recall_asked:.3f}" in readme
+    )
 
 
 @pytest.mark.parametrize("case", UNRELATED, ids=lambda c: f"{c.table}.{c.old}->{c.new}")

@@ -329,3 +329,41 @@ def test_push_on_a_terminal_asks_before_it_changes_anything(tmp_path: Path) -> N
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT shipping_address FROM todos")).scalar() == "1 Main St"
     engine.dispose()
+
+
+def v_first(db):  # type: ignore[no-untyped-def]
+    class Person(db.Model):
+        __tablename__ = "people"
+        id = sa.Column(sa.Integer, primary_key=True)
+        first_name = sa.Column(sa.String(80), nullable=False)
+
+
+def v_last(db):  # type: ignore[no-untyped-def]
+    class Person(db.Model):
+        __tablename__ = "people"
+        id = sa.Column(sa.Integer, primary_key=True)
+        last_name = sa.Column(sa.String(80), nullable=False)
+
+
+def test_a_blocked_drop_and_add_names_the_rename_it_may_be(make_app: AppFactory) -> None:
+    app = dev_app(make_app, v_first)
+    assert run(app, "push").exit_code == 0
+    with make_app.engine(app).begin() as conn:
+        conn.execute(sa.text("INSERT INTO people (first_name) VALUES ('Ada')"))
+    app2 = dev_app(make_app, v_last)
+    r = run(app2, "push")
+    assert r.exit_code == 1
+    assert (
+        "(unsure rename guess taken as drop + add: column people.first_name -> "
+        "people.last_name; if it is a rename: "
+        "`flask vertz-db push --rename people.first_name=last_name`)"
+    ) in r.output
+    r = run(app2, "migrate", "dev", "--name", "last")
+    assert r.exit_code == 1
+    assert "`flask vertz-db migrate dev --name last --rename people.first_name=last_name`" in (
+        r.output
+    )
+    r = run(app2, "push", "--rename", "people.first_name=last_name")
+    assert r.exit_code == 0, r.output
+    with make_app.engine(app2).connect() as conn:
+        assert conn.execute(sa.text("SELECT last_name FROM people")).scalar() == "Ada"

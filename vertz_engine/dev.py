@@ -20,6 +20,7 @@ from .errors import (
 from .facts import BlockingChange, annotate, problems
 from .gcpause import gc_paused
 from .reconcile import reconcile
+from .renames import declined_hint
 from .results import ApplyResult, DevResult
 from .runner import execute
 from .snapshot import Snapshot
@@ -139,7 +140,8 @@ class DevFlows(ProjectBase):
         if found:
             raise BlockingChange(
                 "these changes would fail on the rows the database has; nothing was changed:\n  "
-                + "\n  ".join(found),
+                + "\n  ".join(found)
+                + declined_hint(plan.renames, "flask vertz-db push"),
                 problems=found,
             )
         statements = render.render(plan, self.engine.dialect)
@@ -219,7 +221,11 @@ class DevFlows(ProjectBase):
                     if found:
                         raise BlockingChange(
                             "these changes would fail on the rows the local database has; "
-                            "no file was written:\n  " + "\n  ".join(found),
+                            "no file was written:\n  "
+                            + "\n  ".join(found)
+                            + declined_hint(
+                                local_plan.renames, f"flask vertz-db migrate dev --name {slug}"
+                            ),
                             problems=found,
                         )
         dialect = self.engine.dialect

@@ -30,13 +30,10 @@ from .plan import (
     SAFE,
     Change,
     Plan,
-    Questioner,
-    RenameCandidate,
     Step,
     TableGroup,
-    default_questioner,
 )
-from .renames import candidate, decide, pairs
+from .renames import Questioner, RenameCandidate, candidate, decide, default_questioner, pairs
 from .snapshot import Snapshot
 
 __all__ = [

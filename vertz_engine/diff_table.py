@@ -16,11 +16,9 @@ from .plan import (
     DESTRUCTIVE,
     SAFE,
     Change,
-    Questioner,
-    RenameCandidate,
     TableGroup,
 )
-from .renames import candidate, decide, pairs
+from .renames import Questioner, RenameCandidate, candidate, decide, pairs
 
 # -- helpers ------------------------------------------------------------------------------
 

@@ -8,21 +8,8 @@ from typing import Any
 
 from alembic.operations import ops
 
-from .renames import Questioner, RenameCandidate, default_questioner
+from .renames import RenameCandidate
 from .snapshot import Snapshot
-
-__all__ = [
-    "BLOCKING",
-    "DESTRUCTIVE",
-    "SAFE",
-    "Change",
-    "Plan",
-    "Questioner",
-    "RenameCandidate",
-    "Step",
-    "TableGroup",
-    "default_questioner",
-]
 
 SAFE, DESTRUCTIVE, BLOCKING = "safe", "destructive", "blocking"
 

@@ -221,3 +221,17 @@ def decide(
         if ok:
             chosen[cand.old] = cand.new
     return chosen
+
+
+def declined_hint(decisions: Iterable[tuple[RenameCandidate, bool]], command: str) -> str:
+    """For a message about what drop + add would do: the unsure guesses taken as drop + add,
+    with the ``command`` and flags that take them as renames ("" when there are none)."""
+    unsure = [c for c, taken in decisions if not taken and c.confidence == UNSURE]
+    if not unsure:
+        return ""
+    flags = " ".join(f"--rename {c.key}={c.new}" for c in unsure)
+    what = "; ".join(c.describe() for c in unsure)
+    return (
+        f"\n(unsure rename guess taken as drop + add: {what}; if it is a rename: "
+        f"`{command} {flags}`)"
+    )

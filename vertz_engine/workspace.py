@@ -15,7 +15,7 @@ from . import database, history, identity, migration_file, recovery, snapshot_fi
 from . import snapshot as snap_mod
 from .errors import ChecksumMismatch, SnapshotError, VertzError
 from .migration_file import MigrationFile
-from .plan import Questioner, default_questioner
+from .renames import Questioner, default_questioner
 from .results import ApplyResult, DeployResult
 from .snapshot import Snapshot
 from .txmode import RunMode, run_mode
