@@ -18,6 +18,7 @@ columns and tables; a ``--rename`` decision pairs any two.
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -87,6 +88,7 @@ class Verdict:
     reason: str
 
 
+@functools.lru_cache(maxsize=4096)
 def words(name: str) -> tuple[str, ...]:
     """``"userName"``, ``"user_name"``, ``"UserName"`` -> ``("user", "name")``; digits apart."""
     snake = inflection.underscore(name)
@@ -94,11 +96,16 @@ def words(name: str) -> tuple[str, ...]:
     return tuple(p for p in parts if p)
 
 
+@functools.lru_cache(maxsize=4096)
+def _singular(word: str) -> str:
+    return word if word in _EMPTY else inflection.singularize(word)
+
+
 def _spelled_out(ws: Iterable[str]) -> tuple[str, ...]:
     out: list[str] = []
     for w in ws:
         out.extend(ABBREVIATIONS.get(w, (w,)))
-    return tuple(w if w in _EMPTY else inflection.singularize(w) for w in out)
+    return tuple(_singular(w) for w in out)
 
 
 def _strip(ws: tuple[str, ...], table_words: tuple[str, ...]) -> tuple[str, ...]:
@@ -112,17 +119,18 @@ def _strip(ws: tuple[str, ...], table_words: tuple[str, ...]) -> tuple[str, ...]
     return ws
 
 
+@functools.lru_cache(maxsize=4096)
 def judge(old: str, new: str, table: str | None = None) -> Verdict:
     """How sure it is that ``old`` was renamed to ``new`` (columns of ``table``, or tables
     when ``table`` is None), judged from the names alone."""
     raw_old, raw_new = words(old), words(new)
+    if not raw_old or not raw_new:  # no letters or digits to compare
+        return Verdict(NO, "different names")
     a, b = _spelled_out(raw_old), _spelled_out(raw_new)
     if "".join(raw_old) == "".join(raw_new):
         return Verdict(SURE, "the same words in another case or style")
     if "".join(a) == "".join(b):
-        singular = [inflection.singularize(w) for w in raw_old] == [
-            inflection.singularize(w) for w in raw_new
-        ]
+        singular = [_singular(w) for w in raw_old] == [_singular(w) for w in raw_new]
         return Verdict(SURE, "singular/plural" if singular else "an abbreviation written out")
     table_words = _spelled_out(words(table)) if table else ()
     if _strip(a, table_words) == b or a == _strip(b, table_words):
