@@ -23,9 +23,9 @@ from alembic.operations import ops
 from sqlalchemy.engine import Connection, Dialect
 
 from . import canonical, render
-from .diff_table import decide, pairs
 from .introspect import _change, _context, _describe
-from .plan import Change, RenameCandidate, default_questioner
+from .plan import Change
+from .renames import RenameCandidate, candidate, decide, default_questioner, pairs
 from .runner import execute
 from .snapshot import RESERVED_PREFIX
 
@@ -123,10 +123,9 @@ def _with_renames(
         except sa.exc.CompileError:
             return False
 
-    def make(old: str, new: str, similarity: float) -> RenameCandidate:
-        return RenameCandidate(table, old, new, similarity)
-
-    cands = pairs(dropped, added, same_shape, make, explicit)
+    cands = pairs(
+        dropped, added, same_shape, lambda old, new: candidate(table, old, new), explicit
+    )
     chosen = decide(cands, explicit, default_questioner, out.renames)
     if not chosen:
         return subs
