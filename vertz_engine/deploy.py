@@ -16,7 +16,7 @@ import time
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from . import database, history, migration_file
+from . import database, folder, history, migration_file
 from . import snapshot as snap_mod
 from .errors import (
     ChecksumMismatch,
@@ -46,7 +46,7 @@ class DeployFlows(ProjectBase):
             if row.status != history.APPLIED:
                 raise VertzError(_unfinished_message(row, by_name.get(row.name)))
             f = by_name.get(row.name)
-            if f is not None and row.checksum != f.actual_checksum:
+            if f is not None and not f.matches(row.checksum):
                 raise ChecksumMismatch(
                     f"{f.path.name} was edited after it was applied (recorded "
                     f"{row.checksum[:19]}..., file {f.actual_checksum[:19]}...); restore it from "
@@ -106,6 +106,7 @@ class DeployFlows(ProjectBase):
         with self._connect() as conn:
             with database.lock(conn, timeout=self.lock_timeout):
                 rows = history.read_history(conn) or []
+                folder.check(self.migrations_dir, files, rows, self.safe_url())
                 self._verify_history(files, rows)
                 applied = {r.name for r in rows}
                 self._verify_order(files, applied, allow_out_of_order)
@@ -310,6 +311,8 @@ class DeployFlows(ProjectBase):
             )
         with self._connect() as conn:
             with database.lock(conn, timeout=self.lock_timeout):
+                rows = history.read_history(conn) or []
+                folder.check(self.migrations_dir, self.files(), rows, self.safe_url())
                 dropped = _drop_everything(conn)
         self.deploy(force=True)
         return dropped

@@ -19,9 +19,9 @@ from .errors import (
 from .facts import BlockingChange, annotate, problems
 from .gcpause import gc_paused
 from .results import ApplyResult, DevResult
+from .rewind import RewindFlows, with_undo
 from .runner import execute
 from .snapshot import Snapshot
-from .workspace import ProjectBase
 
 NEW_FILE_UP_NOTE = (
     "-- Hand-written SQL: a data migration or a backfill. Schema changes belong in the\n"
@@ -62,7 +62,7 @@ def check_renames(plan: Plan, renames: Mapping[str, str]) -> None:
             raise InvalidName(f"--no-rename {key}: no probable rename of {key} in these changes")
 
 
-class DevFlows(ProjectBase):
+class DevFlows(RewindFlows):
     # -- boot auto-apply and push -----------------------------------------------------------
 
     @gc_paused
@@ -164,7 +164,8 @@ class DevFlows(ProjectBase):
         questioner: Questioner = default_questioner,
     ) -> Plan:
         """The changes the next migration file would hold (models vs migrations snapshot)."""
-        ms = self._load_migrations_snapshot()
+        self._refuse_new_start(self.files())
+        ms, _ = self.files_snapshot(save=True)
         self._check_snapshot_matches_files(ms)
         plan = diff(ms or self.empty(), self.target(), renames=renames, questioner=questioner)
         check_renames(plan, renames or {})
@@ -187,14 +188,16 @@ class DevFlows(ProjectBase):
                 "in production use `flask vertz-db migrate deploy`"
             )
         slug = migration_file.slugify(name)
-        ms = self._load_migrations_snapshot()
+        ms, _ = self.files_snapshot(save=True)
         self._check_snapshot_matches_files(ms)
         steps = self._steps(ms)
         if plan is None:
             plan = diff(ms or self.empty(), self.target(), renames=renames, questioner=questioner)
         if plan.empty:
             return DevResult(plan)
-        for f in self.files():
+        files = self.files()
+        self._refuse_new_start(files)
+        for f in files:
             f.verify()
         if not create_only:
             # what would fail on the local rows is explained before anything is written
@@ -232,7 +235,13 @@ class DevFlows(ProjectBase):
         )
         migration_file.write_atomic(path, text)
         steps[path.stem] = new_fp = snap_mod.fingerprint(plan.new)
-        snapshot_file.save(self.migrations_snapshot_path, plan.new, fingerprint=new_fp, steps=steps)
+        snapshot_file.save(
+            self.migrations_snapshot_path,
+            plan.new,
+            fingerprint=new_fp,
+            steps=steps,
+            undo=with_undo((ms or {}).get("undo"), path.stem, ms or self.empty(), plan.new),
+        )
         result = DevResult(plan, path)
         if not create_only:
             # A local database that boot or push moved off the files' path (part of these

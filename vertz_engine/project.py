@@ -20,6 +20,7 @@ from .results import (
     RollbackResult,
     Status,
 )
+from .rewind import DiscardResult, RewindFlows
 from .workspace import MIGRATIONS_SNAPSHOT, PRODUCTION
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "CheckResult",
     "DeployResult",
     "DevResult",
+    "DiscardResult",
     "InitResult",
     "Project",
     "RestoreResult",
@@ -39,5 +41,5 @@ __all__ = [
 ]
 
 
-class Project(DevFlows, DeployFlows, ReportFlows, BackupFlows):
+class Project(DevFlows, DeployFlows, ReportFlows, BackupFlows, RewindFlows):
     """One app's models, database and migration folders, and every workflow on them."""
