@@ -200,6 +200,15 @@ def test_a_folder_without_files_beside_history_is_refused(
         f"VERTZ_MIGRATIONS_DIR to the folder that holds them.\n"
     )
     assert list((tmp_path / "elsewhere").iterdir()) == []
+    app = make_app(models.v2, **DEV, VERTZ_MIGRATIONS_DIR="nowhere")
+    r = run(app, "migrate", "dev", "--name", "again")
+    assert r.exit_code == 1 and "refusing to start a new 0001" in r.output
+    assert "nowhere (VERTZ_MIGRATIONS_DIR='nowhere'" in r.output and "does not exist" in r.output
+    assert not (tmp_path / "nowhere").exists()
+    # reset would drop everything and apply nothing: refused before anything is dropped
+    r = run(app, "reset", "--yes")
+    assert r.exit_code == 1 and "does not exist" in r.output
+    assert "todos" in sa.inspect(make_app.engine(app)).get_table_names()
 
 
 def test_an_empty_folder_and_an_empty_database_deploy_nothing(make_app: AppFactory) -> None:
