@@ -481,3 +481,18 @@ def test_discard_without_an_undo_ledger_rebuilds_from_the_files(
     assert "CREATE TABLE" not in up and "priority" in up, up
     clean_status(app)
     assert reflect(factory.engine(app)) == expected(models.v2, fresh_url())
+
+
+def test_a_hand_written_file_from_migrate_new_is_discarded_exactly(
+    make_app: AppFactory, tmp_path: Path
+) -> None:
+    app = make_app(models.v1, **DEV)
+    dev(app, "init")
+    before = _snapshot_bytes(tmp_path)
+    r = run(app, "migrate", "new", "--name", "backfill")
+    assert r.exit_code == 0, r.output
+    r = run(app, "migrate", "discard")
+    assert r.exit_code == 0, r.output
+    assert "schema of 0001_init (kept by migrate dev)" in r.output
+    assert not (tmp_path / "migrations" / "0002_backfill.sql").exists()
+    assert _snapshot_bytes(tmp_path) == before

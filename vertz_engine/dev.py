@@ -262,7 +262,8 @@ class DevFlows(RewindFlows):
         undoes it. The schema the files produce does not change, so ``_snapshot.json``
         records the file at the schema of the files before it."""
         slug = migration_file.slugify(name)
-        ms = self._load_migrations_snapshot()
+        self._refuse_new_start(self.files())
+        ms, _ = self.files_snapshot()
         self._check_snapshot_matches_files(ms)
         steps = self._steps(ms)
         path = migration_file.next_path(self.migrations_dir, slug)
@@ -277,7 +278,13 @@ class DevFlows(RewindFlows):
         migration_file.write_atomic(path, text)
         snap = ms or self.empty()
         steps[path.stem] = fp = snap_mod.fingerprint(snap)
-        snapshot_file.save(self.migrations_snapshot_path, snap, fingerprint=fp, steps=steps)
+        snapshot_file.save(
+            self.migrations_snapshot_path,
+            snap,
+            fingerprint=fp,
+            steps=steps,
+            undo=with_undo(snap.get("undo"), path.stem, snap, snap),
+        )
         return path
 
     def annotate(self, plan: Plan) -> None:

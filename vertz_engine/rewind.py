@@ -103,8 +103,9 @@ class RewindFlows(ProjectBase):
         deleted by hand (after a rollback, say) is forgotten the same way."""
         if self.production:
             raise ProductionGuard(
-                "refusing to discard a migration file in production (VERTZ_ENV=production): "
-                "a file that is deployed stays; undo its changes in a new migration"
+                f"refusing to discard a migration file in production "
+                f"({self.environment_reason}): a file that is deployed stays; undo its changes "
+                f"in a new migration"
             )
         files = self.files()
         ms = self._load_migrations_snapshot()
