@@ -127,7 +127,8 @@ class RewindFlows(ProjectBase):
             )
         names = set(gone) | {f.name for f in targets}
         for row in self.history_rows():
-            if row.name in names or any(f.matches(row.checksum) for f in targets):
+            renamed = row.name not in present and any(f.matches(row.checksum) for f in targets)
+            if row.name in names or renamed:  # (renamed: an applied file under a new name)
                 raise VertzError(
                     f"{row.name} is applied to {self.safe_url()}: roll it back first "
                     f"(`flask vertz-db rollback`), then discard it"
