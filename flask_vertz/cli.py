@@ -17,7 +17,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from vertz_engine import Project
-from vertz_engine.errors import ProductionGuard, VertzError
+from vertz_engine.errors import MigrationsFolderProblem, ProductionGuard, VertzError
 from vertz_engine.migration_file import slugify
 from vertz_engine.project import parse_renames
 from vertz_engine.renames import RenameCandidate, default_questioner
@@ -91,6 +91,14 @@ def _one(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     except ProductionGuard as exc:
         message = f"{exc}\n({_DEVELOPMENT_HINT})"
         click.echo(output.error("Error: ") + _mask(message), err=True)
+        sys.exit(EXIT_ERROR)
+    except MigrationsFolderProblem as exc:
+        text = output.folder_problem(
+            exc,
+            setting=current_app.config.get("VERTZ_MIGRATIONS_DIR") or "migrations",
+            root=Path(current_app.root_path),
+        )
+        click.echo(output.error("Error: ") + _mask(text), err=True)
         sys.exit(EXIT_ERROR)
     except VertzError as exc:
         click.echo(output.error("Error: ") + _mask(str(exc)), err=True)
@@ -343,6 +351,26 @@ def migrate_sign(name: str) -> None:
     project = _project()
     changed = project.sign(name)
     click.echo(output.ok(f"re-signed {name}") if changed else f"{name} was already signed")
+
+
+@migrate.command(
+    "discard",
+    help="Remove the last migration file (not applied by the database) and rewind _snapshot.json.",
+)
+@with_appcontext
+@handle_errors
+def migrate_discard() -> None:
+    project = _project()
+    result = project.discard()
+    for path in result.removed:
+        click.echo(output.ok(f"removed {path}"))
+    for name in result.forgotten:
+        click.echo(output.ok(f"forgot {name} (its file was already removed)"))
+    after = f"the schema of {result.rewound_to}" if result.rewound_to else "an empty schema"
+    click.echo(
+        f"{project.migrations_snapshot_path} now describes {after} ({result.source}); "
+        f"run `flask vertz-db migrate dev` to write the changes again."
+    )
 
 
 @vertz_db.command(help="Applied and pending migrations, model changes not in a file, drift.")

@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from vertz_engine.diff import BLOCKING, DESTRUCTIVE, Change, Plan, RenameCandidate
+from vertz_engine.errors import MigrationsFolderProblem
 from vertz_engine.project import ApplyResult, CheckResult
 from vertz_engine.renames import UNSURE
 from vertz_engine.results import change_dict
@@ -166,3 +167,29 @@ def github_annotations(result: CheckResult, migrations_dir: Path) -> Iterator[st
         )
     if result.ok:
         yield "::notice title=flask-vertz::the migration files capture the models"
+
+
+def folder_problem(exc: MigrationsFolderProblem, *, setting: object, root: Path | None) -> str:
+    """The engine's folder problem, worded with the Flask setting that chose the folder."""
+    where = f"VERTZ_MIGRATIONS_DIR={str(setting)!r}, relative to the app's root_path {root}"
+    state = "holds no migration files" if exc.exists else "does not exist"
+    history = (
+        f"{exc.database} has {len(exc.applied)} applied migration(s) (the last: {exc.applied[-1]})"
+        if exc.applied
+        else ""
+    )
+    fix = (
+        "Set VERTZ_MIGRATIONS_DIR to the folder that holds the migration files, and check that "
+        "the folder is shipped with the app (a wheel or image without it deploys nothing)."
+    )
+    if exc.new_file:
+        return (
+            f"refusing to start a new {exc.new_file}: the migrations folder {exc.path} ({where}) "
+            f"{state}, but {history}. Set VERTZ_MIGRATIONS_DIR to the folder that holds them."
+        )
+    if exc.applied:
+        return f"the migrations folder {exc.path} ({where}) {state}, but {history}. {fix}"
+    return (
+        f"the migrations folder {exc.path} ({where}) {state}; nothing was done. {fix} "
+        f"To start one, run `flask vertz-db init`."
+    )

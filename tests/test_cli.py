@@ -205,6 +205,7 @@ def test_check_exit_codes(make_app: AppFactory) -> None:
 def test_unreachable_database_is_one_message(make_app_on, tmp_path: Path) -> None:
     factory = make_app_on(f"sqlite:///{tmp_path}/no/such/dir/app.db")
     app = factory(models.v1, VERTZ_AUTO_APPLY=False)
+    (tmp_path / "migrations").mkdir()  # status refuses a missing migrations folder
     r = run(app, "status")  # reading creates nothing: the file is simply not there yet
     assert r.exit_code == 0, r.output
     assert "Applied: 0" in r.output and not (tmp_path / "no").exists()

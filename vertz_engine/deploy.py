@@ -16,7 +16,7 @@ import time
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from . import database, history, identity, migration_file, recovery
+from . import database, folder, history, identity, migration_file, recovery
 from . import snapshot as snap_mod
 from .errors import (
     DestructiveChanges,
@@ -78,6 +78,7 @@ class DeployFlows(ProjectBase):
         with self._connect() as conn:
             with database.lock(conn, timeout=self.lock_timeout):
                 rows = history.read_history(conn) or []
+                folder.check(self.migrations_dir, files, rows, self.safe_url())
                 self._verify_history(files, rows)
                 applied = {r.name for r in rows}
                 self._verify_order(files, applied, allow_out_of_order)
@@ -319,6 +320,8 @@ class DeployFlows(ProjectBase):
             )
         with self._connect() as conn:
             with database.lock(conn, timeout=self.lock_timeout):
+                rows = history.read_history(conn) or []
+                folder.check(self.migrations_dir, self.files(), rows, self.safe_url())
                 dropped = _drop_everything(conn)
         self.deploy(force=True)
         return dropped

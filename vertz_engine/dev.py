@@ -22,9 +22,9 @@ from .gcpause import gc_paused
 from .reconcile import reconcile
 from .renames import declined_hint
 from .results import ApplyResult, DevResult
+from .rewind import RewindFlows, with_undo
 from .runner import execute
 from .snapshot import Snapshot
-from .workspace import ProjectBase
 
 NEW_FILE_UP_NOTE = (
     "-- Hand-written SQL: a data migration or a backfill. Schema changes belong in the\n"
@@ -65,7 +65,7 @@ def check_renames(plan: Plan, renames: Mapping[str, str]) -> None:
             raise InvalidName(f"--no-rename {key}: no probable rename of {key} in these changes")
 
 
-class DevFlows(ProjectBase):
+class DevFlows(RewindFlows):
     # -- boot auto-apply and push -----------------------------------------------------------
 
     @gc_paused
@@ -179,7 +179,8 @@ class DevFlows(ProjectBase):
         questioner: Questioner = default_questioner,
     ) -> Plan:
         """The changes the next migration file would hold (models vs migrations snapshot)."""
-        ms = self._load_migrations_snapshot()
+        self._refuse_new_start(self.files())
+        ms, _ = self.files_snapshot(save=True)
         self._check_snapshot_matches_files(ms)
         plan = diff(ms or self.empty(), self.target(), renames=renames, questioner=questioner)
         check_renames(plan, renames or {})
@@ -202,14 +203,16 @@ class DevFlows(ProjectBase):
                 "in production use `flask vertz-db migrate deploy`"
             )
         slug = migration_file.slugify(name)
-        ms = self._load_migrations_snapshot()
+        ms, _ = self.files_snapshot(save=True)
         self._check_snapshot_matches_files(ms)
         steps = self._steps(ms)
         if plan is None:
             plan = diff(ms or self.empty(), self.target(), renames=renames, questioner=questioner)
         if plan.empty:
             return DevResult(plan)
-        for f in self.files():
+        files = self.files()
+        self._refuse_new_start(files)
+        for f in files:
             f.verify()
         if not create_only:
             # what would fail on the local rows is explained before anything is written
@@ -260,6 +263,7 @@ class DevFlows(ProjectBase):
             fingerprint=new_fp,
             steps=steps,
             checksums=checksums,
+            undo=with_undo((ms or {}).get("undo"), path.stem, ms or self.empty(), plan.new),
         )
         result = DevResult(plan, path)
         if not create_only:
@@ -281,7 +285,8 @@ class DevFlows(ProjectBase):
         undoes it. The schema the files produce does not change, so ``_snapshot.json``
         records the file at the schema of the files before it."""
         slug = migration_file.slugify(name)
-        ms = self._load_migrations_snapshot()
+        self._refuse_new_start(self.files())
+        ms, _ = self.files_snapshot()
         self._check_snapshot_matches_files(ms)
         steps = self._steps(ms)
         path = migration_file.next_path(self.migrations_dir, slug)
@@ -302,6 +307,7 @@ class DevFlows(ProjectBase):
             fingerprint=fp,
             steps=steps,
             checksums=self._generated(ms),  # not this file's: it is for hand-written SQL
+            undo=with_undo(snap.get("undo"), path.stem, snap, snap),
         )
         return path
 

@@ -3,6 +3,8 @@ messages and exit codes."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 
 class VertzError(Exception):
     """Base class: a problem the user can act on. ``str(err)`` is the message to show."""
@@ -84,3 +86,26 @@ class NothingToRollback(VertzError):
 
 class DatabaseUnreachable(VertzError):
     """The database cannot be reached."""
+
+
+class MigrationsFolderProblem(VertzError):
+    """The migrations folder is missing, or holds no migration files while the database
+    has applied some: a folder left out of a build or a mistyped setting, never "nothing to
+    do". Front ends word the message with their own name for the setting."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: Path,
+        exists: bool,
+        applied: list[str],
+        database: str,
+        new_file: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.path = path
+        self.exists = exists
+        self.applied = applied  # names the database records as applied, in order
+        self.database = database  # masked URL
+        self.new_file = new_file  # the file `migrate dev` refused to start, if that is it

@@ -26,7 +26,7 @@ def applied_twin(f: MigrationFile, rows: list[HistoryRow]) -> HistoryRow | None:
         row = next((r for r in rows if r.name == f.header_name), None)
         if row is not None:
             return row
-    return next((r for r in rows if r.checksum == f.actual_checksum), None)
+    return next((r for r in rows if f.matches(r.checksum)), None)
 
 
 def verify_identities(files: list[MigrationFile], rows: list[HistoryRow], folder: Path) -> None:

@@ -1,12 +1,10 @@
 """Migration files: ``NNNN_<name>.sql`` with a header, a checksum and a rollback section.
 
-The checksum covers everything after the header (up and rollback), line endings
-normalised to LF, so a file checked out with CRLF keeps its checksum.
+The text format (header, markers, the checksum rule) lives in :mod:`.file_format`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import tempfile
@@ -16,29 +14,29 @@ from datetime import datetime, timezone
 from functools import cached_property
 from pathlib import Path
 
+from . import file_format
 from .errors import ChecksumMismatch, InvalidName, MigrationFileError
+from .file_format import (
+    DESTRUCTIVE_PREFIX,
+    NO_TRANSACTION_MARKER,
+    ROLLBACK_MARKER,
+    checksum,
+    normalise,
+)
 from .sqlsplit import split
 
-ROLLBACK_MARKER = "-- @rollback"
-NO_TRANSACTION_MARKER = "-- vertz:no-transaction"
-DESTRUCTIVE_PREFIX = "-- vertz:destructive "
+__all__ = [
+    "DESTRUCTIVE_PREFIX",
+    "NO_TRANSACTION_MARKER",
+    "ROLLBACK_MARKER",
+    "checksum",
+    "normalise",
+]
+
 SIGN_HINT = "flask vertz-db migrate sign {name}"
 FILE_RE = re.compile(r"^(\d{4,})_([a-z0-9_]+)\.sql$")
 LOOSE_RE = re.compile(r"^\d+_.*\.sql$", re.I)
-_HEADER_RE = re.compile(
-    r"\A-- Migration: (?P<name>[^\n]*)\n-- Created: (?P<created>[^\n]*)\n"
-    r"-- Checksum: (?P<checksum>[^\n]*)\n\n"
-)
 MAX_NAME = 80
-
-
-def normalise(text: str) -> str:
-    """Line endings to LF, a leading byte-order mark removed."""
-    return text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
-
-
-def checksum(body: str) -> str:
-    return "sha256:" + hashlib.sha256(normalise(body).encode("utf-8")).hexdigest()
 
 
 def slugify(name: str) -> str:
@@ -66,16 +64,26 @@ class MigrationFile:
     up: str
     rollback: str
     dialect: str | None = None  # the database's: decides how strings and bodies are read
+    body: str = ""  # up and rollback as written, for the digests of the earlier rule
 
     @property
     def signed(self) -> bool:
-        return self.checksum == self.actual_checksum
+        return self.matches(self.checksum)
+
+    def matches(self, digest: str) -> bool:
+        """Whether ``digest`` (a header's or a history row's) is this body's checksum, under
+        the current rule or the earlier one (see :func:`file_format.legacy_checksums`)."""
+        return digest == self.actual_checksum or digest in self._legacy
+
+    @cached_property
+    def _legacy(self) -> frozenset[str]:
+        return file_format.legacy_checksums(self.body)
 
     @property
     def marked_no_transaction(self) -> bool:
         """The file asks to run outside a transaction (what that means per database is
         decided by :func:`vertz_engine.txmode.run_mode`)."""
-        return NO_TRANSACTION_MARKER in self.up.splitlines()
+        return any(file_format.is_no_transaction_marker(ln) for ln in self.up.splitlines())
 
     def up_statements(self) -> list[str]:
         return list(self._up_statements)
@@ -97,9 +105,7 @@ class MigrationFile:
         """The destructive changes of the up section: the generator's notes, and what the
         statements themselves do (a hand-written or edited file has no notes)."""
         notes = [
-            line[len(DESTRUCTIVE_PREFIX) :].strip()
-            for line in self.up.splitlines()
-            if line.startswith(DESTRUCTIVE_PREFIX)
+            note for line in self.up.splitlines() if (note := file_format.destructive_note(line))
         ]
         for found in scan_destructive(self.up_statements()):
             if not any(found.target in note for note in notes):
@@ -139,17 +145,14 @@ def render(
         parts.append("\n".join(rollback_notes) + "\n")
     if rb_text:
         parts.append("\n" + rb_text + "\n")
-    body = "".join(parts)
-    return _with_header(name, created.strftime("%Y-%m-%dT%H:%M:%SZ"), body)
+    # SQLAlchemy's DDL leaves spaces at line ends (", \n" in CREATE TABLE): none in a file
+    body = file_format.trim_lines("".join(parts))
+    return file_format.header(name, created.strftime("%Y-%m-%dT%H:%M:%SZ"), body)
 
 
 def _terminated(statement: str) -> str:
     s = statement.rstrip()
     return s if s.endswith(";") else s + ";"
-
-
-def _with_header(name: str, created: str, body: str) -> str:
-    return f"-- Migration: {name}\n-- Created: {created}\n-- Checksum: {checksum(body)}\n\n{body}"
 
 
 def parse(path: Path, *, dialect: str | None = None) -> MigrationFile:
@@ -162,30 +165,24 @@ def parse(path: Path, *, dialect: str | None = None) -> MigrationFile:
         text = normalise(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
         raise MigrationFileError(f"{path}: cannot be read ({exc})") from exc
-    header = _HEADER_RE.match(text)
-    if not header:
+    parts = file_format.split_text(text)
+    if parts is None:
         raise MigrationFileError(
             f"{path.name}: the header is missing or malformed; it must start with the lines "
             f"'-- Migration:', '-- Created:', '-- Checksum:' and a blank line"
         )
-    body = text[header.end() :]
-    up, sep, rollback = body.partition("\n" + ROLLBACK_MARKER + "\n")
-    if not sep:
-        if body.startswith(ROLLBACK_MARKER + "\n"):
-            up, rollback = "", body[len(ROLLBACK_MARKER) + 1 :]
-        else:
-            up, rollback = body, ""
     return MigrationFile(
         path=path,
         number=int(m.group(1)),
         name=path.stem,
-        header_name=header.group("name").strip(),
-        checksum=header.group("checksum").strip(),
-        actual_checksum=checksum(body),
-        created=header.group("created").strip(),
-        up=up,
-        rollback=rollback,
+        header_name=parts.name,
+        checksum=parts.checksum,
+        actual_checksum=checksum(parts.body),
+        created=parts.created,
+        up=parts.up,
+        rollback=parts.rollback,
         dialect=dialect,
+        body=parts.body,
     )
 
 
@@ -194,11 +191,9 @@ def sign(path: Path) -> bool:
     mf = parse(path)
     if mf.signed:
         return False
-    text = normalise(path.read_text(encoding="utf-8"))
-    header = _HEADER_RE.match(text)
-    assert header is not None
-    body = text[header.end() :]
-    write_atomic(path, _with_header(header.group("name"), mf.created, body))
+    parts = file_format.split_text(normalise(path.read_text(encoding="utf-8")))
+    assert parts is not None
+    write_atomic(path, file_format.header(parts.name, mf.created, parts.body))
     return True
 
 

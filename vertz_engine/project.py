@@ -20,6 +20,7 @@ from .results import (
     RollbackResult,
     Status,
 )
+from .rewind import DiscardResult, RewindFlows
 from .rollback import RollbackFlows
 from .workspace import MIGRATIONS_SNAPSHOT, PRODUCTION
 
@@ -30,6 +31,7 @@ __all__ = [
     "CheckResult",
     "DeployResult",
     "DevResult",
+    "DiscardResult",
     "InitResult",
     "Project",
     "RestoreResult",
@@ -40,5 +42,5 @@ __all__ = [
 ]
 
 
-class Project(DevFlows, DeployFlows, RollbackFlows, ReportFlows, BackupFlows):
+class Project(DevFlows, DeployFlows, RollbackFlows, ReportFlows, BackupFlows, RewindFlows):
     """One app's models, database and migration folders, and every workflow on them."""

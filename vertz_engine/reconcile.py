@@ -123,9 +123,7 @@ def _with_renames(
         except sa.exc.CompileError:
             return False
 
-    cands = pairs(
-        dropped, added, same_shape, lambda old, new: candidate(table, old, new), explicit
-    )
+    cands = pairs(dropped, added, same_shape, lambda old, new: candidate(table, old, new), explicit)
     chosen = decide(cands, explicit, default_questioner, out.renames)
     if not chosen:
         return subs

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from sqlalchemy.engine import Connection
 
-from . import catalog, database, history, identity, migration_file, snapshot_file
+from . import catalog, database, folder, history, identity, migration_file, snapshot_file
 from . import snapshot as snap_mod
 from .diff import diff
 from .gcpause import gc_paused
 from .migration_file import MigrationFile
 from .results import CheckResult, InitResult, Status, change_dict
+from .rewind import RewindFlows
 from .snapshot import Snapshot
-from .workspace import ProjectBase
 
 
-class ReportFlows(ProjectBase):
+class ReportFlows(RewindFlows):
     # -- init -----------------------------------------------------------------------------
 
     def init(self) -> InitResult:
@@ -55,8 +55,9 @@ class ReportFlows(ProjectBase):
     @gc_paused
     def status(self) -> Status:
         files = self.files()
-        ms = self._load_migrations_snapshot()
-        plan = diff(ms or self.empty(), self.target())
+        ms, rebuilt = self._report_snapshot(files)
+        notes = self._snapshot_notes(files, ms, rebuilt)
+        plan = diff(ms or self.empty(), self.target() if ms or not files else self.empty())
         all_rows: list[history.HistoryRow] = []
         db_drift: list[str] = []
         basis = "the database file does not exist yet"
@@ -64,6 +65,7 @@ class ReportFlows(ProjectBase):
             with self._connect() as conn:
                 all_rows = history.read_history(conn) or []
                 db_drift, basis = self._live_drift(conn, ms, files, all_rows)
+        folder.check(self.migrations_dir, files, all_rows, self.safe_url())
         rows = [r for r in all_rows if r.status == history.APPLIED]
         failed = [r for r in all_rows if r.status != history.APPLIED]
         by_name = {f.name: f for f in files}
@@ -73,7 +75,7 @@ class ReportFlows(ProjectBase):
         drift = []
         for r in rows:
             f = by_name.get(r.name)
-            if f is not None and r.checksum != f.actual_checksum:
+            if f is not None and not f.matches(r.checksum):
                 drift.append(
                     {
                         "name": r.name,
@@ -142,7 +144,7 @@ class ReportFlows(ProjectBase):
             duplicate_numbers=[list(pair) for pair in self.same_numbers(files)],
             db_drift=db_drift,
             db_drift_basis=basis,
-            snapshot_problems=self.snapshot_problems(ms),
+            snapshot_problems=notes + self.snapshot_problems(ms),
             applied_elsewhere=[
                 {"name": f.name, "applied_as": twin.name}
                 for f in pending
@@ -183,6 +185,30 @@ class ReportFlows(ProjectBase):
     def check(self) -> CheckResult:
         """For CI, no database needed: model changes no file captures, unsigned files."""
         unsigned = [f.name for f in self.files() if not f.signed]
-        ms = self._load_migrations_snapshot()
+        ms, _ = self.files_snapshot()
         self._check_snapshot_matches_files(ms)
         return CheckResult(diff(ms or self.empty(), self.target()).changes(), unsigned)
+
+    def _report_snapshot(self, files: list[MigrationFile]) -> tuple[Snapshot | None, bool]:
+        """The migrations snapshot for ``status``; rebuilt when missing beside files, except
+        in production (a scratch database is not made on a production server for a report)."""
+        if self.production:
+            return self._load_migrations_snapshot(), False
+        return self.files_snapshot()
+
+    def _snapshot_notes(
+        self, files: list[MigrationFile], ms: Snapshot | None, rebuilt: bool
+    ) -> list[str]:
+        path = self.migrations_snapshot_path
+        if rebuilt:
+            return [
+                f"{path} is missing; it was rebuilt from the {len(files)} migration file(s) for "
+                f"this report (the next `flask vertz-db migrate dev` writes it)"
+            ]
+        if ms is None and files:
+            return [
+                f"{path} is missing beside {len(files)} migration file(s); model changes were "
+                f"not compared (restore it from version control, or run `flask vertz-db status` "
+                f"or `migrate dev` in development to rebuild it from the files)"
+            ]
+        return []

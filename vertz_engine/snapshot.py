@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.elements import TextClause
+from sqlalchemy.util import OrderedSet
 
 from .errors import SnapshotError
 from .typespec import type_from_spec, type_spec
@@ -344,9 +345,18 @@ def add_table(
     for ck in data.get("check_constraints", []):
         items.append(sa.CheckConstraint(sa.text(ck["sqltext"]), name=ck.get("name")))
     table = sa.Table(name, metadata, *items, schema=schema or None, comment=data.get("comment"))
+    # SQLAlchemy keeps a table's constraints and indexes in sets, which Alembic iterates to
+    # render CREATE TABLE and SQLite's table rebuild: ordered sets (in the snapshot's order)
+    # make the generated SQL the same in every run, whatever the hash seed or addresses.
+    table.constraints = OrderedSet(sorted(table.constraints, key=_creation_order))
+    table.indexes = OrderedSet(sorted(table.indexes, key=lambda i: str(i.name)))
     for ix in data.get("indexes", []):
         index_from(table, ix)
     return table
+
+
+def _creation_order(item: Any) -> int:
+    return int(getattr(item, "_creation_order", 0))
 
 
 def fk_from(data: dict[str, Any]) -> sa.ForeignKeyConstraint:

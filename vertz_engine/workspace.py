@@ -11,7 +11,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from . import database, history, identity, migration_file, recovery, snapshot_file
+from . import database, folder, history, identity, migration_file, recovery, snapshot_file
 from . import snapshot as snap_mod
 from .errors import ChecksumMismatch, SnapshotError, VertzError
 from .migration_file import MigrationFile
@@ -108,6 +108,20 @@ class ProjectBase:
         sums = (ms or {}).get("checksums") or {}
         return {str(k): str(v) for k, v in sums.items()} if isinstance(sums, dict) else {}
 
+    def history_rows(self) -> list[history.HistoryRow]:
+        """The database's history (empty when the database or the table does not exist)."""
+        if not database.exists(self.engine):
+            return []
+        with self._connect() as conn:
+            return history.read_history(conn) or []
+
+    def _refuse_new_start(self, files: list[MigrationFile]) -> None:
+        if not files:
+            number = migration_file.next_path(self.migrations_dir, "x").name.split("_")[0]
+            folder.refuse_new_start(
+                self.migrations_dir, files, self.history_rows(), self.safe_url(), number
+            )
+
     def files(self) -> list[MigrationFile]:
         """The migration files in order (two with one number are reported by
         :meth:`same_numbers`, not refused here, so ``status`` can show them)."""
@@ -119,7 +133,7 @@ class ProjectBase:
             if row.status != history.APPLIED:
                 raise VertzError(recovery.unfinished_message(row, by_name.get(row.name)))
             f = by_name.get(row.name)
-            if f is not None and row.checksum != f.actual_checksum:
+            if f is not None and not f.matches(row.checksum):
                 raise ChecksumMismatch(
                     f"{f.path.name} was edited after it was applied (recorded "
                     f"{row.checksum[:19]}..., file {f.actual_checksum[:19]}...); restore it from "
@@ -166,8 +180,9 @@ class ProjectBase:
         names = {f.name for f in self.files()}
         return [
             f"{self.migrations_snapshot_path} includes the changes of {name}, but "
-            f"{self.migrations_dir / (name + '.sql')} is missing: restore the file (or restore "
-            f"{self.migrations_snapshot_path.name} to the version before it from version control)"
+            f"{self.migrations_dir / (name + '.sql')} is missing: restore the file, or, if you "
+            f"removed it on purpose and no database has applied it, run "
+            f"`flask vertz-db migrate discard` to rewind {self.migrations_snapshot_path.name}"
             for name in self._steps(ms)
             if name not in names
         ]
