@@ -17,7 +17,12 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from vertz_engine import Project
-from vertz_engine.errors import MigrationsFolderProblem, ProductionGuard, VertzError
+from vertz_engine.errors import (
+    DestructiveChanges,
+    MigrationsFolderProblem,
+    ProductionGuard,
+    VertzError,
+)
 from vertz_engine.migration_file import slugify
 from vertz_engine.project import parse_renames
 from vertz_engine.renames import RenameCandidate, default_questioner
@@ -88,6 +93,9 @@ def _one(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """One clear message and exit 1 for user errors; never a traceback."""
     try:
         return fn(*args, **kwargs)
+    except DestructiveChanges as exc:
+        click.echo(output.error("Error: ") + _mask(output.refusal(exc)), err=True)
+        sys.exit(EXIT_ERROR)
     except ProductionGuard as exc:
         message = f"{exc}\n({_DEVELOPMENT_HINT})"
         click.echo(output.error("Error: ") + _mask(message), err=True)
@@ -305,8 +313,8 @@ def migrate_deploy(dry_run: bool, force: bool, allow_out_of_order: bool) -> None
             return
         for f in result.pending:
             click.echo(output.dim(f"-- {f.path.name}"))
-            for note in f.destructive_notes():
-                click.echo(output.error(f"-- ! destructive: {note}"))
+            for line in output.loss_lines(result.losses.get(f.name, [])):
+                click.echo(line)
             for statement in f.up_statements():
                 click.echo(statement)
             click.echo()
@@ -456,15 +464,20 @@ def _status_text(st: Any) -> None:
 
 @vertz_db.command(help="Run the @rollback section of the last applied migration(s).")
 @click.option("--steps", default=1, show_default=True, type=int, help="How many to roll back.")
-@click.option("--dry-run", is_flag=True, help="Print the rollback SQL; change nothing.")
+@click.option(
+    "--dry-run", is_flag=True, help="Print the rollback SQL and what it destroys; change nothing."
+)
+@click.option("--force", is_flag=True, help="Allow a rollback that destroys data in production.")
 @with_appcontext
 @handle_errors
-def rollback(steps: int, dry_run: bool) -> None:
+def rollback(steps: int, dry_run: bool, force: bool) -> None:
     project = _project()
-    result = project.rollback(steps, dry_run=dry_run)
+    result = project.rollback(steps, dry_run=dry_run, force=force)
     if dry_run:
         for name, statements in result.statements.items():
             click.echo(output.dim(f"-- rollback of {name}"))
+            for line in output.loss_lines(result.losses.get(name, [])):
+                click.echo(line)
             for statement in statements:
                 click.echo(statement)
         click.echo("(dry run: nothing was changed)")

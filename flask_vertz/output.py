@@ -11,7 +11,8 @@ from typing import Any
 import click
 
 from vertz_engine.diff import BLOCKING, DESTRUCTIVE, Change, Plan, RenameCandidate
-from vertz_engine.errors import MigrationsFolderProblem
+from vertz_engine.errors import DestructiveChanges, MigrationsFolderProblem
+from vertz_engine.guard import Loss
 from vertz_engine.project import ApplyResult, CheckResult
 from vertz_engine.renames import UNSURE
 from vertz_engine.results import change_dict
@@ -41,6 +42,24 @@ def ok(text: str) -> str:
 
 def dim(text: str) -> str:
     return style(text, dim=True)
+
+
+_REFUSED = {
+    "deploy": "refusing to apply destructive changes in production without --force ({reason}):",
+    "rollback": "refusing to roll back in production without --force ({reason}); the rollback "
+    "SQL destroys data:",
+}
+
+
+def refusal(exc: DestructiveChanges) -> str:
+    """The message for a production guard refusal: what, then where, one line per loss."""
+    return "\n  ".join([_REFUSED[exc.action].format(reason=exc.reason), *exc.changes])
+
+
+def loss_lines(losses: Sequence[Loss]) -> Iterator[str]:
+    """Dry-run comment lines saying what a file's SQL destroys."""
+    for loss in losses:
+        yield error(f"-- ! destructive: {loss.text()}")
 
 
 def change_line(change: Change) -> str:

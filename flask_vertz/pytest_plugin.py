@@ -143,7 +143,7 @@ class Migrator:
 
     def rollback(self, steps: int = 1) -> list[str]:
         """Run the rollback section of the last ``steps`` applied files."""
-        return verify.on(self.project, self.engine).rollback(steps).rolled_back
+        return verify.on(self.project, self.engine).rollback(steps, force=True).rolled_back
 
     def insert(self, table: str, rows: Sequence[Mapping[str, Any]]) -> None:
         """Insert ``rows`` into ``table`` as the database has it now (not as the models

@@ -77,8 +77,17 @@ def test_the_whole_path(make_app: AppFactory, make_app_on, tmp_path: Path) -> No
     prod_engine = fresh.engine(prod)
     assert reflect(prod_engine) == oracle(models.v2, tmp_path)
 
-    # rollback returns the previous schema; status --json then lists the file as pending
+    # rollback returns the previous schema (in production, dropping a column needs --force);
+    # status --json then lists the file as pending
     r = run(prod, "rollback")
+    assert r.exit_code == 1
+    assert r.output.strip() == (
+        "Error: refusing to roll back in production without --force (VERTZ_ENV=production in "
+        "the app config); the rollback SQL destroys data:\n"
+        "  0002_add_priority.sql line 9 (rollback statement 1): drop column todos.priority "
+        "(its values are lost)"
+    )
+    r = run(prod, "rollback", "--force")
     assert r.exit_code == 0, r.output
     assert "rolled back 0002_add_priority" in r.output
     assert reflect(prod_engine) == oracle(models.v1, tmp_path)

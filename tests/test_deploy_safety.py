@@ -245,7 +245,7 @@ def test_production_guard(make_app: AppFactory, tmp_path: Path) -> None:
     assert r.output.strip() == (
         "Error: refusing to apply destructive changes in production without --force"
         " (VERTZ_ENV=production in the app config):\n"
-        "  0002_cleanup: drop table todos (its rows are lost)"
+        "  0002_cleanup.sql line 5 (statement 1): drop table todos (its rows are lost)"
     )
     r = run(prod, "migrate", "deploy", "--force")
     assert r.exit_code == 0, r.output

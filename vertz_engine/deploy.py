@@ -16,10 +16,9 @@ import time
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from . import database, folder, history, identity, migration_file, recovery
+from . import database, folder, guard, history, identity, migration_file, recovery
 from . import snapshot as snap_mod
 from .errors import (
-    DestructiveChanges,
     MigrationFailed,
     MigrationFileError,
     NotApplied,
@@ -83,17 +82,13 @@ class DeployFlows(ProjectBase):
                 applied = {r.name for r in rows}
                 self._verify_order(files, applied, allow_out_of_order)
                 pending = [f for f in files if f.name not in applied]
+                if dry_run or (self.production and not force):
+                    result.losses = guard.losses_by_file(pending, self.dialect_name)
                 if dry_run:
                     result.pending = pending
                     return result
-                if self.production and not force:
-                    notes = [f"{f.name}: {n}" for f in pending for n in f.destructive_notes()]
-                    if notes:
-                        raise DestructiveChanges(
-                            "refusing to apply destructive changes in production without "
-                            f"--force ({self.environment_reason}):\n  " + "\n  ".join(notes),
-                            changes=notes,
-                        )
+                if self.production and not force and result.losses:
+                    raise guard.refuse("deploy", result.losses, self.environment_reason)
                 if not pending:
                     return result
                 self._run_pending(conn, files, pending, steps, ms, result, progress)

@@ -4,6 +4,10 @@ messages and exit codes."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .guard import Loss
 
 
 class VertzError(Exception):
@@ -73,10 +77,23 @@ class ProductionGuard(VertzError):
 
 
 class DestructiveChanges(VertzError):
-    """Pending migrations contain destructive changes and ``force`` was not given."""
+    """Migration SQL that destroys data was to run in production and ``force`` was not given.
+    ``action`` is ``deploy`` or ``rollback``; ``losses`` maps each migration's name to what its
+    statements destroy; ``changes`` are the same as lines (``<file> line N (statement K): ...``)."""
 
-    def __init__(self, message: str, *, changes: list[str]) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        action: str,
+        losses: dict[str, list[Loss]],
+        changes: list[str],
+        reason: str = "",
+    ) -> None:
         super().__init__(message)
+        self.action = action
+        self.reason = reason  # what decided production, e.g. "VERTZ_ENV=production in ..."
+        self.losses = losses
         self.changes = changes
 
 

@@ -101,17 +101,6 @@ class MigrationFile:
         except MigrationFileError as exc:
             raise MigrationFileError(f"{self.path.name}: {exc}") from None
 
-    def destructive_notes(self) -> list[str]:
-        """The destructive changes of the up section: the generator's notes, and what the
-        statements themselves do (a hand-written or edited file has no notes)."""
-        notes = [
-            note for line in self.up.splitlines() if (note := file_format.destructive_note(line))
-        ]
-        for found in scan_destructive(self.up_statements()):
-            if not any(found.target in note for note in notes):
-                notes.append(found.text)
-        return notes
-
     def verify(self) -> None:
         """Raise :class:`ChecksumMismatch` when the body was edited after signing."""
         if not self.signed:
@@ -245,43 +234,3 @@ def write_atomic(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-
-
-@dataclass(frozen=True)
-class Found:
-    target: str  # "table" or "table.column"
-    text: str
-
-
-_ID = r'[`"\[]?([A-Za-z0-9_$.]+)[`"\]]?'
-_DROP_TABLE = re.compile(rf"^DROP\s+TABLE\s+(?:IF\s+EXISTS\s+)?{_ID}", re.I)
-_DROP_COLUMN = re.compile(
-    rf"^ALTER\s+TABLE\s+{_ID}\s+DROP\s+(?:COLUMN\s+)?(?!CONSTRAINT|INDEX|PRIMARY|FOREIGN|CHECK|DEFAULT){_ID}",
-    re.I,
-)
-_TRUNCATE = re.compile(rf"^TRUNCATE\s+(?:TABLE\s+)?{_ID}", re.I)
-_DROP_ALL = re.compile(r"^DROP\s+(SCHEMA|DATABASE)\s+", re.I)
-_REBUILD = re.compile(rf"^ALTER\s+TABLE\s+_alembic_tmp_{_ID}\s+RENAME\s+TO\s+{_ID}", re.I)
-
-
-def _code_of(statement: str) -> str:
-    return "\n".join(ln for ln in statement.splitlines() if not ln.strip().startswith("--")).strip()
-
-
-def scan_destructive(statements: list[str]) -> list[Found]:
-    """Statements that lose data: DROP TABLE (not the drop inside a SQLite table rebuild),
-    DROP COLUMN, TRUNCATE, DROP SCHEMA/DATABASE."""
-    codes = [_code_of(s) for s in statements]
-    rebuilt = {m.group(2) for c in codes if (m := _REBUILD.match(c))}
-    out = []
-    for code in codes:
-        if (m := _DROP_TABLE.match(code)) and m.group(1) not in rebuilt:
-            out.append(Found(m.group(1), f"drop table {m.group(1)} (its rows are lost)"))
-        elif m := _DROP_COLUMN.match(code):
-            target = f"{m.group(1)}.{m.group(2)}"
-            out.append(Found(target, f"drop column {target} (its values are lost)"))
-        elif m := _TRUNCATE.match(code):
-            out.append(Found(m.group(1), f"truncate {m.group(1)} (its rows are lost)"))
-        elif _DROP_ALL.match(code):
-            out.append(Found(code, f"{code.split(chr(10))[0][:60]} (everything in it is lost)"))
-    return out

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.engine import Connection
 
-from . import catalog, database, folder, history, identity, migration_file, snapshot_file
+from . import catalog, database, folder, guard, history, identity, migration_file, snapshot_file
 from . import snapshot as snap_mod
 from .diff import diff
 from .gcpause import gc_paused
@@ -112,7 +112,7 @@ class ReportFlows(RewindFlows):
                     "name": f.name,
                     "path": str(f.path),
                     "statements": len(f.up_statements()),
-                    "destructive": f.destructive_notes(),
+                    "destructive": [x.text() for x in guard.file_losses(f, self.dialect_name)],
                     "sql": f.up.strip(),
                 }
                 for f in pending

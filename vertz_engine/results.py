@@ -8,6 +8,7 @@ from typing import Any
 
 from .backup import Backup, Restored
 from .diff import DESTRUCTIVE, Change, Plan, RenameCandidate
+from .guard import Loss
 from .migration_file import MigrationFile
 
 
@@ -35,6 +36,7 @@ class DeployResult:
     recorded: list[str] = field(default_factory=list)  # already in the schema, not run
     data_run: dict[str, int] = field(default_factory=dict)  # recorded: data statements run
     pending: list[MigrationFile] = field(default_factory=list)  # for dry runs
+    losses: dict[str, list[Loss]] = field(default_factory=dict)  # dry runs: what files destroy
 
 
 @dataclass
@@ -48,6 +50,7 @@ class DevResult:
 class RollbackResult:
     rolled_back: list[str] = field(default_factory=list)
     statements: dict[str, list[str]] = field(default_factory=dict)
+    losses: dict[str, list[Loss]] = field(default_factory=dict)  # what each rollback destroys
 
 
 @dataclass

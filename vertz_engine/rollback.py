@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from sqlalchemy.engine import Connection
 
-from . import database, history
+from . import database, guard, history
 from . import snapshot as snap_mod
 from .errors import MigrationFailed, MigrationFileError, NothingToRollback, VertzError
 from .gcpause import gc_paused
@@ -26,9 +26,12 @@ _RESUMABLE = (history.ROLLBACK_FAILED, history.ROLLING_BACK)
 
 class RollbackFlows(ProjectBase):
     @gc_paused
-    def rollback(self, steps: int = 1, *, dry_run: bool = False) -> RollbackResult:
+    def rollback(
+        self, steps: int = 1, *, dry_run: bool = False, force: bool = False
+    ) -> RollbackResult:
         """Run the ``@rollback`` section of the last ``steps`` applied migrations (a rollback
-        that failed part-way is finished first)."""
+        that failed part-way is finished first); in production one whose SQL destroys data
+        needs ``force``."""
         if steps < 1:
             raise VertzError("--steps must be 1 or more")
         files = {f.name: f for f in self.files()}
@@ -56,8 +59,14 @@ class RollbackFlows(ProjectBase):
                     f.verify()
                     skip = row.statements_done if row is resume else 0
                     result.statements[f.name] = f.rollback_statements()[skip:]
+                targets_files = [files[r.name] for r in targets]
+                result.losses = guard.losses_by_file(
+                    targets_files, self.dialect_name, rollback=True
+                )
                 if dry_run:
                     return result
+                if self.production and not force and result.losses:
+                    raise guard.refuse("rollback", result.losses, self.environment_reason)
                 for row in targets:
                     f = files[row.name]
                     skip = row.statements_done if row is resume else 0

@@ -169,7 +169,7 @@ def round_trips(project: Project, engine: Engine | None) -> list[str]:
         with engine.connect() as conn:
             after_up = _schema(conn)
         try:
-            upto.rollback(1)
+            upto.rollback(1, force=True)
             upto.deploy(force=True)
         except (VertzError, sa.exc.SQLAlchemyError) as exc:
             return [*problems, f"{f.name}: rollback then up failed: {_reason(exc)}"]
@@ -178,7 +178,7 @@ def round_trips(project: Project, engine: Engine | None) -> list[str]:
                 f"{f.name}: up -> rollback -> up differs: {d}" for d in drift(conn, after_up)
             ]
         try:
-            upto.rollback(1)
+            upto.rollback(1, force=True)
         except (VertzError, sa.exc.SQLAlchemyError) as exc:
             return [*problems, f"{f.name}: rollback failed: {_reason(exc)}"]
     with engine.connect() as conn:
