@@ -17,6 +17,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.elements import TextClause
 
+from .constraint_names import fit
 from .errors import SnapshotError
 from .typespec import type_from_spec, type_spec
 
@@ -66,8 +67,9 @@ def dumps(snap: Snapshot) -> str:
     return "{\n" + ",\n".join(lines) + "\n}\n"
 
 
-def _name(value: Any) -> str | None:
-    return str(value) if isinstance(value, str) else None
+def _name(value: Any, dialect: Dialect, what: str = "constraint") -> str | None:
+    """A model's constraint or index name as the database stores it (None: unnamed)."""
+    return fit(value, dialect.name, what)
 
 
 def _sql(clause: Any, dialect: Dialect) -> str:
@@ -173,7 +175,7 @@ def _index(index: sa.Index, dialect: Dialect) -> dict[str, Any]:
         else:
             exprs.append("(" + _sql(expr, dialect) + ")")
     data: dict[str, Any] = {
-        "name": _name(index.name),
+        "name": _name(index.name, dialect, "index"),
         "columns": exprs,
         "unique": bool(index.unique),
     }
@@ -185,9 +187,9 @@ def _index(index: sa.Index, dialect: Dialect) -> dict[str, Any]:
     return data
 
 
-def _fk(fk: sa.ForeignKeyConstraint) -> dict[str, Any]:
+def _fk(fk: sa.ForeignKeyConstraint, dialect: Dialect) -> dict[str, Any]:
     data: dict[str, Any] = {
-        "name": _name(fk.name),
+        "name": _name(fk.name, dialect),
         "columns": [c.name for c in fk.columns],
         "referred_table": fk.elements[0].target_fullname.rsplit(".", 1)[0],
         "referred_columns": [e.target_fullname.rsplit(".", 1)[1] for e in fk.elements],
@@ -208,15 +210,15 @@ def _table(table: sa.Table, dialect: Dialect) -> dict[str, Any]:
     checks = []
     for cons in table.constraints:
         if isinstance(cons, sa.UniqueConstraint):
-            uniques.append({"name": _name(cons.name), "columns": [c.name for c in cons.columns]})
+            uniques.append({"name": _name(cons.name, dialect), "columns": [c.name for c in cons.columns]})
         elif isinstance(cons, sa.CheckConstraint) and not getattr(cons, "_type_bound", False):
-            checks.append({"name": _name(cons.name), "sqltext": _sql(cons.sqltext, dialect)})
+            checks.append({"name": _name(cons.name, dialect), "sqltext": _sql(cons.sqltext, dialect)})
     data: dict[str, Any] = {
         "columns": [_column(c, table, dialect, auto) for c in table.columns],
-        "primary_key": {"name": _name(pk.name), "columns": [c.name for c in pk.columns]},
+        "primary_key": {"name": _name(pk.name, dialect), "columns": [c.name for c in pk.columns]},
         "indexes": sorted((_index(i, dialect) for i in table.indexes), key=_sort_key),
         "unique_constraints": sorted(uniques, key=_sort_key),
-        "foreign_keys": sorted((_fk(f) for f in table.foreign_key_constraints), key=_sort_key),
+        "foreign_keys": sorted((_fk(f, dialect) for f in table.foreign_key_constraints), key=_sort_key),
         "check_constraints": sorted(checks, key=_sort_key),
     }
     if table.comment:

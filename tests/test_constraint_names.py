@@ -1,0 +1,185 @@
+"""Constraint names are known, never guessed: constraints the models leave unnamed are
+dropped under the name the database gave them (looked up by definition at apply time),
+whatever order the database numbered them in; names fit the database's limits; drift sees a
+wrong constraint. On SQLite, PostgreSQL and MariaDB."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from tests.oracle import create_all_schema, reflect
+from vertz_engine import Project
+
+ORDERS = [(0, 1), (1, 0)]
+
+
+def _models(version: int, order: tuple[int, int], table: str = "child") -> sa.MetaData:
+    """``child`` with two unnamed foreign keys to ``parent``, two unnamed uniques sharing a
+    first column, an unnamed CHECK on a column and one on the table. Version 2 drops one of
+    each (the first foreign key, the (a, b) unique and both checks)."""
+    md = sa.MetaData()
+    sa.Table("parent", md, sa.Column("id", sa.Integer, primary_key=True))
+    fks = [sa.ForeignKeyConstraint(["p1"], ["parent.id"]), sa.ForeignKeyConstraint(["p2"], ["parent.id"])]
+    uqs = [sa.UniqueConstraint("a", "b"), sa.UniqueConstraint("a", "c")]
+    checks = [sa.CheckConstraint("n > 0"), sa.CheckConstraint("a < b")]
+    keep: list[Any] = []
+    for i in order:
+        if version == 1 or i == 1:
+            keep += [fks[i], uqs[i]]
+    if version == 1:
+        keep += [checks[i] for i in order]
+    sa.Table(
+        table,
+        md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("p1", sa.Integer),
+        sa.Column("p2", sa.Integer),
+        sa.Column("a", sa.Integer),
+        sa.Column("b", sa.Integer),
+        sa.Column("c", sa.Integer),
+        sa.Column("n", sa.Integer),
+        *keep,
+    )
+    return md
+
+
+def _engine(url: str) -> sa.Engine:
+    engine = sa.create_engine(url)
+    if url.startswith("sqlite"):
+        sa.event.listen(engine, "connect", lambda c, _r: c.execute("PRAGMA foreign_keys=ON"))
+    return engine
+
+
+def _oracle(md: sa.MetaData, url: str) -> dict[str, Any]:
+    engine = sa.create_engine(url)
+    try:
+        return create_all_schema(md, engine)
+    finally:
+        engine.dispose()
+
+
+def _project(engine: sa.Engine, md: sa.MetaData, tmp_path: Path) -> Project:
+    return Project(engine, md, tmp_path / "migrations", tmp_path / "snap.json")
+
+
+def _fails(engine: sa.Engine, sql: str) -> bool:
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(sql)
+    except sa.exc.DBAPIError:
+        return True
+    with engine.begin() as conn:  # it worked: undo it
+        conn.exec_driver_sql("DELETE FROM child")
+    return False
+
+
+def _behaviour(engine: sa.Engine, version: int) -> None:
+    """What the constraints do: the kept ones hold, the removed ones are gone."""
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DELETE FROM child")
+        conn.exec_driver_sql("DELETE FROM parent")
+        conn.exec_driver_sql("INSERT INTO parent (id) VALUES (1)")
+    # p2 (kept in both versions) must point somewhere
+    assert _fails(engine, "INSERT INTO child (id, p2, n) VALUES (1, 99, 1)")
+    # p1 is checked only in version 1
+    assert _fails(engine, "INSERT INTO child (id, p1, n) VALUES (1, 99, 1)") == (version == 1)
+    # unique (a, c) always; (a, b) only in version 1
+    assert _fails(engine, "INSERT INTO child (id, a, c, n) VALUES (1, 1, 1, 1), (2, 1, 1, 1)")
+    assert _fails(engine, "INSERT INTO child (id, a, b, n) VALUES (1, 1, 2, 1), (2, 1, 2, 1)") == (
+        version == 1
+    )
+    # the checks n > 0 and a < b only in version 1
+    assert _fails(engine, "INSERT INTO child (id, n) VALUES (1, -1)") == (version == 1)
+    assert _fails(engine, "INSERT INTO child (id, a, b, n) VALUES (1, 5, 1, 1)") == (version == 1)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DELETE FROM parent")
+
+
+@pytest.mark.parametrize("order", ORDERS)
+@pytest.mark.parametrize("built_by", ["create_all", "vertz"])
+def test_unnamed_constraints_dropped_by_their_real_names(
+    fresh_url: Callable[[], str],
+    dialect_kind: str,
+    tmp_path: Path,
+    order: tuple[int, int],
+    built_by: str,
+) -> None:
+    url = fresh_url()
+    engine = _engine(url)
+    v1, v2 = _models(1, order), _models(2, order)
+    if built_by == "create_all":
+        v1.create_all(engine)  # the database numbers the constraints in this order
+        p = _project(engine, v1, tmp_path)
+        p.migrate_dev("init", create_only=True)
+        p.baseline()
+    else:
+        _project(engine, v1, tmp_path).migrate_dev("init")
+    assert reflect(engine) == _oracle(_models(1, order), fresh_url())
+    _behaviour(engine, 1)
+
+    p2 = _project(engine, v2, tmp_path)
+    p2.migrate_dev("drop_some")
+    assert reflect(engine) == _oracle(_models(2, order), fresh_url())
+    _behaviour(engine, 2)
+    assert p2.status().db_drift == []
+
+    p2.rollback(1)  # the rollback section adds them back
+    assert reflect(engine) == _oracle(_models(1, order), fresh_url())
+    _behaviour(engine, 1)
+    engine.dispose()
+
+
+def _drop_wrong_unique(engine: sa.Engine, kind: str) -> None:
+    """By hand: drop the unique on (a, c), which the models keep."""
+    insp = sa.inspect(engine)
+    if kind == "mysql":
+        name = next(
+            ix["name"]
+            for ix in insp.get_indexes("child")
+            if ix["unique"] and ix["column_names"] == ["a", "c"]
+        )
+        sql = f"ALTER TABLE child DROP INDEX `{name}`"
+    else:
+        name = next(
+            u["name"] for u in insp.get_unique_constraints("child") if u["column_names"] == ["a", "c"]
+        )
+        sql = f'ALTER TABLE child DROP CONSTRAINT "{name}"'
+    with engine.begin() as conn:
+        conn.exec_driver_sql(sql)
+
+
+def test_status_sees_a_wrong_constraint(
+    postgres_url: str, mysql_url: str, tmp_path: Path
+) -> None:
+    for kind, url in (("postgres", postgres_url), ("mysql", mysql_url)):
+        engine = sa.create_engine(url)
+        folder = tmp_path / kind
+        p = _project(engine, _models(1, (0, 1)), folder)
+        p.migrate_dev("init")
+        p2 = _project(engine, _models(2, (0, 1)), folder)
+        p2.migrate_dev("drop_some")
+        assert p2.status().db_drift == []
+        _drop_wrong_unique(engine, kind)
+        assert any("a, c" in d or "a,c" in d for d in p2.status().db_drift), p2.status().db_drift
+        engine.dispose()
+
+
+def test_status_sees_a_wrong_check(postgres_url: str, mysql_url: str, tmp_path: Path) -> None:
+    for kind, url in (("postgres", postgres_url), ("mysql", mysql_url)):
+        engine = sa.create_engine(url)
+        p = _project(engine, _models(1, (0, 1)), tmp_path / kind)
+        p.migrate_dev("init")
+        assert p.status().db_drift == []
+        name = next(
+            c["name"] for c in sa.inspect(engine).get_check_constraints("child") if "n" in c["sqltext"]
+        )
+        q = f"`{name}`" if kind == "mysql" else f'"{name}"'
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"ALTER TABLE child DROP CONSTRAINT {q}")
+        assert p.status().db_drift == ["check (n > 0) on child is missing from the database"]
+        engine.dispose()
