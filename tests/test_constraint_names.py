@@ -183,3 +183,61 @@ def test_status_sees_a_wrong_check(postgres_url: str, mysql_url: str, tmp_path: 
             conn.exec_driver_sql(f"ALTER TABLE child DROP CONSTRAINT {q}")
         assert p.status().db_drift == ["check (n > 0) on child is missing from the database"]
         engine.dispose()
+
+
+LONG_TABLE = "sipariş_kalemleri_ürün_ayrıntıları"  # 34 characters, 40 bytes
+LONG_COLS = ["müşteri_numarası_çok_uzun_bir_kolon_adı", "ürün_numarası_çok_uzun_bir_kolon_adı"]
+
+
+def _long_models(version: int, convention: bool) -> sa.MetaData:
+    """Names over 63 bytes once PostgreSQL or a naming convention composes them."""
+    md = sa.MetaData(
+        naming_convention={
+            "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        }
+        if convention
+        else None
+    )
+    sa.Table("ürün", md, sa.Column("id", sa.Integer, primary_key=True))
+    a, b = LONG_COLS
+    items: list[Any] = [sa.Index(None, b)] if convention else []
+    if version == 1:
+        items += [
+            sa.UniqueConstraint(a, b),
+            sa.ForeignKeyConstraint([b], ["ürün.id"]),
+            sa.CheckConstraint(sa.column(a) > 0),
+        ]
+    sa.Table(
+        LONG_TABLE,
+        md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column(a, sa.Integer),
+        sa.Column(b, sa.Integer),
+        *items,
+    )
+    return md
+
+
+@pytest.mark.parametrize("convention", [False, True])
+def test_long_and_multibyte_names_fit_and_drop(
+    fresh_url: Callable[[], str], dialect_kind: str, tmp_path: Path, convention: bool
+) -> None:
+    engine = _engine(fresh_url())
+    p = _project(engine, _long_models(1, convention), tmp_path)
+    p.migrate_dev("init")
+    assert reflect(engine) == _oracle(_long_models(1, convention), fresh_url())
+    names = [u["name"] for u in sa.inspect(engine).get_unique_constraints(LONG_TABLE)]
+    names += [f["name"] for f in sa.inspect(engine).get_foreign_keys(LONG_TABLE)]
+    if dialect_kind == "postgres":  # 63 bytes
+        assert all(len(str(n).encode()) <= 63 for n in names if n)
+    elif dialect_kind == "mysql":  # 64 characters
+        assert all(len(str(n)) <= 64 for n in names if n)
+    p2 = _project(engine, _long_models(2, convention), tmp_path)
+    p2.migrate_dev("drop_them")
+    assert reflect(engine) == _oracle(_long_models(2, convention), fresh_url())
+    assert p2.status().db_drift == []
+    p2.rollback(1)
+    assert reflect(engine) == _oracle(_long_models(1, convention), fresh_url())
+    engine.dispose()
