@@ -241,3 +241,108 @@ def test_long_and_multibyte_names_fit_and_drop(
     p2.rollback(1)
     assert reflect(engine) == _oracle(_long_models(1, convention), fresh_url())
     engine.dispose()
+
+
+def test_no_unique_match_fails_clearly_and_drops_nothing(
+    postgres_url: str, mysql_url: str, tmp_path: Path
+) -> None:
+    for kind, url in (("postgres", postgres_url), ("mysql", mysql_url)):
+        engine = sa.create_engine(url)
+        folder = tmp_path / kind
+        _project(engine, _models(1, (0, 1)), folder).migrate_dev("init")
+        # by hand: the (a, b) unique is gone and a second (a, c) unique exists
+        with engine.begin() as conn:
+            for u in sa.inspect(conn).get_unique_constraints("child"):
+                if u["column_names"] == ["a", "b"]:
+                    q = f"`{u['name']}`" if kind == "mysql" else f'"{u["name"]}"'
+                    conn.exec_driver_sql(
+                        f"ALTER TABLE child {'DROP INDEX' if kind == 'mysql' else 'DROP CONSTRAINT'} {q}"
+                    )
+        before = reflect(engine)
+        p2 = _project(engine, _models(2, (0, 1)), folder)
+        with pytest.raises(Exception) as info:
+            p2.migrate_dev("drop_some")
+        if kind == "postgres":
+            assert (
+                "flask-vertz: cannot tell which unique constraint on child (a, b) to drop: 0 match; "
+                "nothing dropped" in str(info.value)
+            )
+            assert reflect(engine) == before  # one transaction: nothing happened
+        else:
+            assert (
+                "flask-vertz: not exactly one unique constraint on child (a, b); nothing dropped"
+                in str(info.value)
+            )
+            # nothing but what ran before it: the unique on (a, c) is still there
+            uniques = [u["column_names"] for u in sa.inspect(engine).get_unique_constraints("child")]
+            assert ["a", "c"] in uniques
+        engine.dispose()
+
+
+def test_postgres_table_rename_renames_database_named_constraints(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    engine = sa.create_engine(postgres_url)
+    _project(engine, _models(1, (0, 1)), tmp_path).migrate_dev("init")
+    p2 = _project(engine, _models(1, (0, 1), table="kid"), tmp_path)
+    p2.migrate_dev("rename", renames={"child": "kid"})
+    with engine.connect() as conn:
+        names = sorted(
+            r[0]
+            for r in conn.exec_driver_sql(
+                "SELECT conname FROM pg_constraint WHERE conrelid = 'kid'::regclass"
+            )
+        )
+    assert names == sorted(
+        ["kid_pkey", "kid_a_b_key", "kid_a_c_key", "kid_p1_fkey", "kid_p2_fkey", "kid_n_check", "kid_check"]
+    )
+    p2.rollback(1)
+    with engine.connect() as conn:
+        back = sorted(
+            r[0]
+            for r in conn.exec_driver_sql(
+                "SELECT conname FROM pg_constraint WHERE conrelid = 'child'::regclass"
+            )
+        )
+    assert back == sorted(
+        ["child_pkey", "child_a_b_key", "child_a_c_key", "child_p1_fkey", "child_p2_fkey",
+         "child_n_check", "child_check"]
+    )
+    engine.dispose()
+
+
+def _odd_models(version: int) -> sa.MetaData:
+    """Names that need quoting in every way: spaces, case, quotes, backticks, backslashes."""
+    md = sa.MetaData()
+    sa.Table("Odd Parent", md, sa.Column("id", sa.Integer, primary_key=True))
+    a, b, c = "o'k", "we`ird", "back\\slash"
+    items: list[Any] = [sa.ForeignKeyConstraint([b], ["Odd Parent.id"]), sa.UniqueConstraint(a, c)]
+    if version == 1:
+        items += [
+            sa.ForeignKeyConstraint([a], ["Odd Parent.id"]),
+            sa.UniqueConstraint(a, b),
+            sa.CheckConstraint(sa.column(c) > 0),
+        ]
+    sa.Table(
+        'Order "Items"',
+        md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        *[sa.Column(n, sa.Integer) for n in (a, b, c)],
+        *items,
+    )
+    return md
+
+
+def test_names_that_need_quoting(
+    fresh_url: Callable[[], str], dialect_kind: str, tmp_path: Path
+) -> None:
+    engine = _engine(fresh_url())
+    _project(engine, _odd_models(1), tmp_path).migrate_dev("init")
+    assert reflect(engine) == _oracle(_odd_models(1), fresh_url())
+    p2 = _project(engine, _odd_models(2), tmp_path)
+    p2.migrate_dev("drop_some")
+    assert reflect(engine) == _oracle(_odd_models(2), fresh_url())
+    assert p2.status().db_drift == []
+    p2.rollback(1)
+    assert reflect(engine) == _oracle(_odd_models(1), fresh_url())
+    engine.dispose()

@@ -19,7 +19,10 @@ _MYSQL_CHECKS = (
 def _live(conn: Connection, table: sa.Table) -> list[tuple[str | None, str]]:
     if conn.dialect.name in ("mysql", "mariadb"):
         # read from the catalog: reflection misses MariaDB's column-level checks
-        rows = conn.exec_driver_sql(_MYSQL_CHECKS, (table.name,)).all()
+        try:
+            rows = conn.exec_driver_sql(_MYSQL_CHECKS, (table.name,)).all()
+        except sa.exc.DBAPIError:  # a server without CHECK constraints (MySQL < 8.0.16)
+            return []
         return [(str(r[0]), str(r[1])) for r in rows]
     try:
         found = sa.inspect(conn).get_check_constraints(table.name, schema=table.schema)

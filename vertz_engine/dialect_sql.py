@@ -34,8 +34,12 @@ def named(dialect: str, table: str, kind: str, item: dict[str, Any]) -> dict[str
 
 
 def label(item: dict[str, Any]) -> str:
-    """How a constraint is shown: its name, else its columns."""
-    return str(item.get("name") or ",".join(item.get("columns", [])))
+    """How a constraint is shown: its name, else its columns (a check: its expression)."""
+    if item.get("name"):
+        return str(item["name"])
+    if "sqltext" in item:
+        return "(" + " ".join(str(item["sqltext"]).split()) + ")"
+    return ",".join(item.get("columns", []))
 
 
 def _sql(text: str) -> ops.ExecuteSQLOp:
