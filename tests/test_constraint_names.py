@@ -67,14 +67,14 @@ def _project(engine: sa.Engine, md: sa.MetaData, tmp_path: Path) -> Project:
     return Project(engine, md, tmp_path / "migrations", tmp_path / "snap.json")
 
 
-def _fails(engine: sa.Engine, sql: str) -> bool:
+def _fails(engine: sa.Engine, sql: str, table: str = "child") -> bool:
     try:
         with engine.begin() as conn:
             conn.exec_driver_sql(sql)
     except sa.exc.DBAPIError:
         return True
     with engine.begin() as conn:  # it worked: undo it
-        conn.exec_driver_sql("DELETE FROM child")
+        conn.exec_driver_sql(f"DELETE FROM {table}")
     return False
 
 
@@ -345,4 +345,35 @@ def test_names_that_need_quoting(
     assert p2.status().db_drift == []
     p2.rollback(1)
     assert reflect(engine) == _oracle(_odd_models(1), fresh_url())
+    engine.dispose()
+
+
+def _enum_models(values: list[str]) -> sa.MetaData:
+    md = sa.MetaData()
+    sa.Table(
+        "t",
+        md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("s", sa.Enum(*values, native_enum=False, create_constraint=True)),
+    )
+    return md
+
+
+@pytest.mark.parametrize("dialect_kind", ["mysql"])
+def test_mysql_unnamed_enum_check_goes_with_its_type(
+    fresh_url: Callable[[], str], dialect_kind: str, tmp_path: Path
+) -> None:
+    """A non-native enum's own (unnamed) CHECK is replaced when its values change, and back
+    in the rollback."""
+    engine = sa.create_engine(fresh_url())
+    _project(engine, _enum_models(["a", "b"]), tmp_path).migrate_dev("init")
+    p2 = _project(engine, _enum_models(["a", "b", "c"]), tmp_path)
+    p2.migrate_dev("more")
+    assert reflect(engine) == _oracle(_enum_models(["a", "b", "c"]), fresh_url())
+    assert not _fails(engine, "INSERT INTO t (id, s) VALUES (1, 'c')", "t")
+    assert _fails(engine, "INSERT INTO t (id, s) VALUES (1, 'x')", "t")
+    assert p2.status().db_drift == []
+    p2.rollback(1)
+    assert reflect(engine) == _oracle(_enum_models(["a", "b"]), fresh_url())
+    assert _fails(engine, "INSERT INTO t (id, s) VALUES (1, 'c')", "t")
     engine.dispose()

@@ -32,7 +32,7 @@ def _live(conn: Connection, table: sa.Table) -> list[tuple[str | None, str]]:
 
 
 def _text(ck: sa.CheckConstraint, conn: Connection) -> str:
-    return str(ck.sqltext.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+    return str(ck.sqltext.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True, "include_table": False}))
 
 
 def _matches(a: str, b: str) -> bool:

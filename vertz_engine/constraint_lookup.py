@@ -12,6 +12,7 @@ appear in the SQL (drivers and ``text()`` would read them as parameters).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import sqlparse
@@ -60,10 +61,14 @@ def check_columns(sqltext: str, columns: list[str]) -> list[str]:
     return sorted(found)
 
 
-def normalized_check(sqltext: str) -> str:
-    """A CHECK expression without quotes of identifiers, blanks, parentheses and case: the
-    form both sides are compared in (the catalog rewrites spacing and parentheses)."""
+def normalized_check(sqltext: str, table: str | None = None) -> str:
+    """A CHECK expression without quotes of identifiers, blanks, parentheses, case and
+    ``table.`` before its columns: the form both sides are compared in (the catalog rewrites
+    spacing and parentheses, and never qualifies a column)."""
     out = sqltext.lower()
+    if table:
+        name = re.escape(table.rpartition(".")[2].lower())
+        out = re.sub(rf'(?<![\w$"`])(?:"{name}"|`{name}`|{name})\.', "", out)
     for ch in ('"', "`", "(", ")", " ", "\t", "\n", "\r"):
         out = out.replace(ch, "")
     return out
@@ -152,7 +157,7 @@ def _pg_drop(table: str, kind: str, item: dict[str, Any], data: dict[str, Any]) 
     body = _pg_found(where)
     if kind == "check":
         # several checks on the same columns: the one whose expression matches
-        norm = "check" + normalized_check(item["sqltext"])
+        norm = "check" + normalized_check(item["sqltext"], table)
         body += (
             "    IF COALESCE(array_length(found, 1), 0) > 1 THEN\n"
             + _pg_found(
@@ -262,7 +267,7 @@ def _mysql_candidates(dialect: str, table: str, kind: str, item: dict[str, Any],
         "NATURAL JOIN information_schema.CHECK_CONSTRAINTS "
         f"WHERE CONSTRAINT_SCHEMA = DATABASE() AND TABLE_NAME = {tlit} "
         f"AND CONSTRAINT_TYPE = 'CHECK' AND LOWER({clause}) = "
-        f"{_lit(_backslashes(normalized_check(item['sqltext']), dialect))}"
+        f"{_lit(_backslashes(normalized_check(item['sqltext'], table), dialect))}"
         + _my_not_known(dialect, "CONSTRAINT_NAME", data)
     )
     return sql, "DROP CONSTRAINT"

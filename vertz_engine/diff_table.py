@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from alembic.operations import ops
 
-from . import canonical, constraint_lookup, constraint_names, dialect_sql
+from . import canonical, constraint_lookup, constraint_names, dialect_sql, type_checks
 from . import snapshot as snap_mod
 from .plan import (
     BLOCKING,
@@ -320,18 +320,9 @@ def diff_table(
         )
         if change is not None:
             middle.append(change)
-            check = _type_check_name(old_cols[oname])
-            if (
-                check
-                and dialect in ("mysql", "mariadb")  # PostgreSQL's alter drops it by itself
-                and getattr(change.op, "modify_type", None) is not None
-            ):
-                # the type's own CHECK (a non-native enum's values) goes with the old type
-                first.append(
-                    Change(
-                        ops.DropConstraintOp(check, name, type_="check"), "drop_check", name, check
-                    )
-                )
+            if getattr(change.op, "modify_type", None) is not None:
+                # the old type's own CHECK goes with it (the new type's is added by the alter)
+                first += type_checks.drops(name, oname, old_table, old, dialect)
         auto = _autoincrement(name, c, old_cols[oname], new_cols[c], new_table.c[c], dialect)
         if auto is not None:
             (auto_off if not new_cols[c].get("autoincrement") else auto_on).append(auto)
@@ -540,11 +531,3 @@ def _autoincrement(
         autoincrement=on,
     )
     return Change(op, "alter_column", table, column, SAFE, reason)
-
-
-def _type_check_name(col: dict[str, Any]) -> str | None:
-    """The name of the CHECK a non-native enum or boolean type creates for itself."""
-    args = col["type"].get("args") or {}
-    if args.get("create_constraint") and args.get("name"):
-        return str(args["name"])
-    return None
