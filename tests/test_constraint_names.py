@@ -400,3 +400,26 @@ def test_lookup_statements_survive_the_splitter(dialect: str) -> None:
         statements = render(plan, d)
         assert any("information_schema" in s or "pg_constraint" in s for s in statements)
         assert split("\n\n".join(statements)) == statements
+
+
+def test_names_are_fitted_as_the_database_stores_them() -> None:
+    """A convention name over the limit is shortened as SQLAlchemy shortens it, then cut at
+    63 bytes on PostgreSQL; an explicit one over the limit is refused at generation."""
+    from vertz_engine import snapshot as snap_mod
+    from vertz_engine.errors import SnapshotError
+
+    pg, my = snap_mod.dialect_for("postgresql"), snap_mod.dialect_for("mysql")
+    for version in (1, 2):
+        md = _long_models(version, convention=True)
+        for d, limit, size in ((pg, 63, lambda n: len(n.encode())), (my, 64, len)):
+            table = snap_mod.from_metadata(md, d)["tables"][LONG_TABLE]
+            names = [i["name"] for key in ("indexes", "unique_constraints", "foreign_keys") for i in table[key]]
+            assert names and all(size(n) <= limit for n in names)
+    md = sa.MetaData()
+    sa.Table("t", md, sa.Column("id", sa.Integer, primary_key=True), sa.Column("a", sa.Integer),
+             sa.UniqueConstraint("a", name="u" * 70))
+    with pytest.raises(SnapshotError) as info:
+        snap_mod.from_metadata(md, my)
+    assert str(info.value) == (
+        f"constraint name {'u' * 70!r} is 70 characters long; mysql allows 64: give it a shorter name"
+    )

@@ -52,7 +52,7 @@ def check_columns(sqltext: str, columns: list[str]) -> list[str]:
         if tok.ttype in T.Name or tok.ttype in T.Keyword or tok.ttype is T.Literal.String.Symbol:
             word = tok.value
             if word[:1] in ('"', "`") and word[-1:] == word[:1]:
-                word = word[1:-1]
+                word = word[1:-1].replace(word[0] * 2, word[0])
                 if word in columns:
                     found.add(word)
                 continue
