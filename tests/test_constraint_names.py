@@ -423,3 +423,35 @@ def test_names_are_fitted_as_the_database_stores_them() -> None:
     assert str(info.value) == (
         f"constraint name {'u' * 70!r} is 70 characters long; mysql allows 64: give it a shorter name"
     )
+
+
+def _column_check_models(version: int) -> sa.MetaData:
+    """An unnamed CHECK declared on its column (version 1), gone in version 2."""
+    md = sa.MetaData()
+    checks = [sa.CheckConstraint("n > 0")] if version == 1 else []
+    sa.Table(
+        "child",
+        md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("n", sa.Integer, *checks),
+    )
+    return md
+
+
+def test_unnamed_column_check_is_created_and_dropped(
+    fresh_url: Callable[[], str], dialect_kind: str, tmp_path: Path
+) -> None:
+    engine = _engine(fresh_url())
+    _project(engine, _column_check_models(1), tmp_path).migrate_dev("init")
+    assert reflect(engine) == _oracle(_column_check_models(1), fresh_url())
+    assert _fails(engine, "INSERT INTO child (id, n) VALUES (1, -1)")
+    p2 = _project(engine, _column_check_models(2), tmp_path)
+    p2.migrate_dev("drop_check")
+    assert reflect(engine) == _oracle(_column_check_models(2), fresh_url())
+    assert not _fails(engine, "INSERT INTO child (id, n) VALUES (1, -1)")
+    assert p2.status().db_drift == []
+    p2.rollback(1)
+    assert _fails(engine, "INSERT INTO child (id, n) VALUES (1, -1)")
+    if dialect_kind != "mysql":  # MariaDB's ALTER adds it at table level, under another name
+        assert reflect(engine) == _oracle(_column_check_models(1), fresh_url())
+    engine.dispose()

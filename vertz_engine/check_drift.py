@@ -54,7 +54,7 @@ def check_drift(conn: Connection, metadata: sa.MetaData) -> list[str]:
         wanted: list[tuple[str | None, str, bool]] = [
             (ck.name if isinstance(ck.name, str) else None, _text(ck, conn),
              bool(getattr(ck, "_type_bound", False)))
-            for ck in table.constraints
+            for ck in [*table.constraints, *(k for c in table.columns for k in c.constraints)]
             if isinstance(ck, sa.CheckConstraint)
         ]
         missing: list[tuple[str | None, str, bool]] = []

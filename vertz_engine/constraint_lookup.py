@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import sqlalchemy as sa
 import sqlparse
 from alembic.operations import ops
 from sqlparse import tokens as T
@@ -273,16 +274,31 @@ def _mysql_candidates(dialect: str, table: str, kind: str, item: dict[str, Any],
     return sql, "DROP CONSTRAINT"
 
 
-def _mysql_prepared(dialect: str, table: str, found: str, clause: str, message: str) -> list[str]:
-    """SET @vertz_sql from the names ``found`` (exactly one, else a SIGNAL); run it."""
+def _mysql_prepared(
+    dialect: str,
+    table: str,
+    found: str,
+    clause: str,
+    message: str,
+    column_level: tuple[str, str] | None = None,
+) -> list[str]:
+    """SET @vertz_sql from the names ``found`` (exactly one, else a SIGNAL); run it.
+    ``column_level``: the statement for a check MariaDB keeps on its column (named after the
+    column, dropped only by redefining the column)."""
     prefix = f"ALTER TABLE {_q_always(table.rpartition('.')[2])} {clause} `"
     signal = (
         "SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = "
         + _lit(message[:120].replace("'", "").replace("\\", ""))
     )
+    statement = f"CONCAT({_lit(_backslashes(prefix, dialect))}, REPLACE(MIN(found.n), '`', '``'), '`')"
+    if column_level:
+        statement = (
+            f"IF(MIN(found.n) = {_lit(_backslashes(column_level[0], dialect))}, "
+            f"{_lit(_backslashes(column_level[1], dialect))}, {statement})"
+        )
     return [
         "SET @vertz_sql = (SELECT IF(COUNT(*) = 1, "
-        f"CONCAT({_lit(_backslashes(prefix, dialect))}, REPLACE(MIN(found.n), '`', '``'), '`'), "
+        f"{statement}, "
         f"{_lit(signal)}) FROM ({found}) AS found)",
         "PREPARE vertz_stmt FROM @vertz_sql",
         "EXECUTE vertz_stmt",
@@ -294,7 +310,21 @@ def _mysql_drop(dialect: str, table: str, kind: str, item: dict[str, Any],
                 data: dict[str, Any]) -> list[str]:
     found, clause = _mysql_candidates(dialect, table, kind, item, data)
     message = f"flask-vertz: not exactly one {describe(kind, table, item)}; nothing dropped"
-    return _mysql_prepared(dialect, table, found, clause, message)
+    column_level = None
+    if kind == "check" and item.get("column"):
+        column_level = (item["column"], _mysql_redefine(table, item["column"], data))
+    return _mysql_prepared(dialect, table, found, clause, message, column_level)
+
+
+def _mysql_redefine(table: str, column: str, data: dict[str, Any]) -> str:
+    """``ALTER TABLE t MODIFY`` the column as the snapshot has it, without its checks."""
+    from sqlalchemy.schema import CreateColumn
+
+    d = snap_mod.dialect_for("mysql")
+    bare = {"columns": data["columns"], "primary_key": data["primary_key"]}
+    t = snap_mod.add_table(sa.MetaData(), table, bare)
+    spec = str(CreateColumn(t.c[column]).compile(dialect=d)).strip()
+    return f"ALTER TABLE {_q_always(table.rpartition('.')[2])} MODIFY {spec}"
 
 
 def mysql_drop_fk_index(dialect: str, table: str, columns: list[str],

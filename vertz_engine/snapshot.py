@@ -213,6 +213,7 @@ def _table(table: sa.Table, dialect: Dialect) -> dict[str, Any]:
             uniques.append({"name": _name(cons.name, dialect), "columns": [c.name for c in cons.columns]})
         elif isinstance(cons, sa.CheckConstraint) and not getattr(cons, "_type_bound", False):
             checks.append({"name": _name(cons.name, dialect), "sqltext": _sql(cons.sqltext, dialect)})
+    checks += column_checks(table, dialect)
     data: dict[str, Any] = {
         "columns": [_column(c, table, dialect, auto) for c in table.columns],
         "primary_key": {"name": _name(pk.name, dialect), "columns": [c.name for c in pk.columns]},
@@ -224,6 +225,21 @@ def _table(table: sa.Table, dialect: Dialect) -> dict[str, Any]:
     if table.comment:
         data["comment"] = table.comment
     return data
+
+
+def column_checks(table: sa.Table, dialect: Dialect) -> list[dict[str, Any]]:
+    """CHECKs declared on a column (``Column("n", Integer, CheckConstraint("n > 0"))``):
+    not among the table's constraints, and created inline with the column."""
+    return [
+        {
+            "name": _name(cons.name, dialect),
+            "sqltext": _sql(cons.sqltext, dialect),
+            "column": column.name,
+        }
+        for column in table.columns
+        for cons in column.constraints
+        if isinstance(cons, sa.CheckConstraint) and not getattr(cons, "_type_bound", False)
+    ]
 
 
 def _sort_key(item: dict[str, Any]) -> str:
@@ -344,7 +360,12 @@ def add_table(
     for fk in data.get("foreign_keys", []):
         items.append(fk_from(fk))
     for ck in data.get("check_constraints", []):
-        items.append(sa.CheckConstraint(sa.text(ck["sqltext"]), name=ck.get("name")))
+        check = sa.CheckConstraint(sa.text(ck["sqltext"]), name=ck.get("name"))
+        if ck.get("column"):  # declared on the column: CREATE TABLE puts it there too
+            col = next(c for c in items if isinstance(c, sa.Column) and c.name == ck["column"])
+            check._set_parent_with_dispatch(col)
+        else:
+            items.append(check)
     table = sa.Table(name, metadata, *items, schema=schema or None, comment=data.get("comment"))
     for ix in data.get("indexes", []):
         index_from(table, ix)
