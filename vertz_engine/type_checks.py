@@ -39,6 +39,8 @@ def drops(
             continue
         name = fit(ck.name, dialect, "check")
         item = {"name": name, "sqltext": text}
+        if name and dialect == "postgresql":
+            continue  # Alembic's alter on PostgreSQL drops a named one itself
         if name:
             out.append(Change(ops.DropConstraintOp(name, table, type_="check"), "drop_check", table, name))
         else:
