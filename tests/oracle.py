@@ -18,6 +18,36 @@ def _norm_default(value: Any) -> Any:
     return re.sub(r"::[a-z ]+$", "", text).strip("'")
 
 
+AUTO = "(named by the database)"
+
+
+def _auto(name: Any, dialect: str, table: str, columns: list[str], kind: str) -> str:
+    """A constraint or index name the database made up (for a constraint the models leave
+    unnamed) reads as :data:`AUTO`: ``create_all`` and a migration may number them
+    differently (MariaDB's ``t_ibfk_2``, ``a_2``, ``CONSTRAINT_3``; PostgreSQL's ``t_a_key1``)
+    while the constraints are the same. Constraints are still compared by definition."""
+    text = str(name)
+    if dialect == "postgresql":
+        suffix = {"unique": "key", "fk": "fkey", "check": "check", "index": "key"}[kind]
+        if re.fullmatch(
+            rf"{re.escape(table.encode()[:8].decode(errors='ignore'))}.*_{suffix}\d*", text
+        ):
+            return AUTO
+        return text
+    if dialect in ("mysql", "mariadb"):
+        if kind == "fk" and re.fullmatch(rf"{re.escape(table)}_ibfk_\d+", text):
+            return AUTO
+        if kind == "check" and re.fullmatch(rf"CONSTRAINT_\d+|{re.escape(table)}_chk_\d+", text):
+            return AUTO
+        if (
+            kind in ("unique", "index")
+            and columns
+            and re.fullmatch(rf"{re.escape(columns[0])}(_\d+)?", text)
+        ):
+            return AUTO
+    return text
+
+
 def reflect(engine: Engine) -> dict[str, Any]:
     """Tables (not flask-vertz's own) with columns, keys, indexes and constraints.
 
@@ -25,6 +55,7 @@ def reflect(engine: Engine) -> dict[str, Any]:
     end of its table (and cannot move one without rebuilding the table), so a column added
     or renamed later sits elsewhere than ``create_all()`` would put it, on every database.
     Position is not part of the schema flask-vertz promises."""
+    dialect = engine.dialect.name
     insp = sa.inspect(engine)
     out: dict[str, Any] = {}
     for table in sorted(insp.get_table_names()):
@@ -47,7 +78,7 @@ def reflect(engine: Engine) -> dict[str, Any]:
         pk = insp.get_pk_constraint(table)
         fks = sorted(
             (
-                str(fk.get("name")),
+                _auto(fk.get("name"), dialect, table, fk["constrained_columns"], "fk"),
                 tuple(fk["constrained_columns"]),
                 fk["referred_table"],
                 tuple(fk["referred_columns"]),
@@ -57,16 +88,26 @@ def reflect(engine: Engine) -> dict[str, Any]:
             for fk in insp.get_foreign_keys(table)
         )
         indexes = sorted(
-            (str(ix["name"]), tuple(str(c) for c in ix["column_names"]), bool(ix["unique"]))
+            (
+                _auto(ix["name"], dialect, table, [str(c) for c in ix["column_names"]], "index"),
+                tuple(str(c) for c in ix["column_names"]),
+                bool(ix["unique"]),
+            )
             for ix in insp.get_indexes(table)
         )
         uniques = sorted(
-            (str(u.get("name")), tuple(u["column_names"]))
+            (
+                _auto(u.get("name"), dialect, table, u["column_names"], "unique"),
+                tuple(u["column_names"]),
+            )
             for u in insp.get_unique_constraints(table)
         )
         try:
             checks = sorted(
-                (str(c.get("name")), re.sub(r"\s+", " ", c["sqltext"]).strip())
+                (
+                    _auto(c.get("name"), dialect, table, [], "check"),
+                    re.sub(r"\s+", " ", c["sqltext"]).strip(),
+                )
                 for c in insp.get_check_constraints(table)
             )
         except NotImplementedError:

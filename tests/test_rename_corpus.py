@@ -31,7 +31,8 @@ def test_the_readme_states_the_measured_numbers() -> None:
         and f"recall acting alone {result.sure}/{result.renames} = {result.recall_alone:.3f}"
         in readme
         and f"recall acting or asking {result.sure + result.asked}/{result.renames} = "
-        f"{result.recall_asked:.3f}" in readme
+        f"{result.recall_asked:.3f}"
+        in readme
     )
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from alembic.operations import ops
 
+from . import constraint_lookup, constraint_names
 from . import snapshot as snap_mod
 from .snapshot import Snapshot
 
@@ -25,28 +26,20 @@ def _lit(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def database_name(dialect: str, table: str, kind: str, item: dict[str, Any]) -> str:
-    """The name a database gives an unnamed constraint (needed to drop it by name)."""
-    cols = item.get("columns", [])
-    if dialect == "postgresql":
-        suffix = {"unique": "key", "foreign_key": "fkey", "check": "check"}[kind]
-        base = "_".join([table, *cols]) if kind != "check" else table
-        return f"{base[: PG_MAX - len(suffix) - 1]}_{suffix}"
-    if dialect in ("mysql", "mariadb"):
-        if kind == "unique":
-            return str(cols[0])
-        return f"{table}_{'ibfk' if kind == 'foreign_key' else 'chk'}_1"
-    return f"{table}_{kind}"
-
-
 def named(dialect: str, table: str, kind: str, item: dict[str, Any]) -> dict[str, Any]:
-    """``item`` with the name the database gave it, where the models gave none."""
-    return {**item, "name": item.get("name") or database_name(dialect, table, kind, item)}
+    """``item`` with a name to build a SQLAlchemy constraint from. Only where the name is
+    not used: a constraint the models leave unnamed is dropped by a catalog lookup on
+    PostgreSQL and MySQL (:mod:`.constraint_lookup`), and SQLite rebuilds the table."""
+    return {**item, "name": item.get("name") or f"{table}_{kind}"}
 
 
 def label(item: dict[str, Any]) -> str:
-    """How a constraint is shown: its name, else its columns."""
-    return str(item.get("name") or ",".join(item.get("columns", [])))
+    """How a constraint is shown: its name, else its columns (a check: its expression)."""
+    if item.get("name"):
+        return str(item["name"])
+    if "sqltext" in item:
+        return "(" + " ".join(str(item["sqltext"]).split()) + ")"
+    return ",".join(item.get("columns", []))
 
 
 def _sql(text: str) -> ops.ExecuteSQLOp:
@@ -146,8 +139,7 @@ def _is_subsequence(small: list[str], big: list[str]) -> bool:
 
 
 def _seq(table: str, column: str) -> str:
-    # PostgreSQL truncates the parts so the name fits in 63 characters; common names fit.
-    return f"{table}_{column}_seq"
+    return constraint_names.pg_sequence(table, column)
 
 
 def pg_rename_extras(old: str, new: str, data: dict[str, Any]) -> list[ops.MigrateOperation]:
@@ -166,18 +158,16 @@ def pg_rename_extras(old: str, new: str, data: dict[str, Any]) -> list[ops.Migra
                 )
             )
     if not data["primary_key"].get("name") and data["primary_key"]["columns"]:
-        out.append(_sql(f"ALTER INDEX IF EXISTS {q(old + '_pkey')} RENAME TO {q(new + '_pkey')}"))
+        before, after = constraint_names.pg_pkey(old), constraint_names.pg_pkey(new)
+        out.append(_sql(f"ALTER INDEX IF EXISTS {q(before)} RENAME TO {q(after)}"))
     for kind, key in (
         ("unique", "unique_constraints"),
         ("foreign_key", "foreign_keys"),
         ("check", "check_constraints"),
     ):
         for item in data.get(key, []):
-            if item.get("name"):
-                continue
-            before = database_name("postgresql", old, kind, item)
-            after = database_name("postgresql", new, kind, item)
-            out.append(_sql(f"ALTER TABLE {q(new)} RENAME CONSTRAINT {q(before)} TO {q(after)}"))
+            if not item.get("name"):
+                out.append(constraint_lookup.pg_rename_for_table(old, new, kind, item, data))
     return out
 
 

@@ -20,6 +20,7 @@ from . import dialect_sql
 from . import snapshot as snap_mod
 from .diff_table import (
     diff_table,
+    drop_constraint,
     foreign_key_constraint,
     sorted_for_create,
     table_shape,
@@ -210,15 +211,8 @@ def diff(
     drop_deferred = _deferred_fks(dropped, old_t, dialect)
     for name, fks in drop_deferred.items():
         for fk in fks:
-            named = dialect_sql.named(dialect, name, "foreign_key", fk)
-            constraint = foreign_key_constraint(named, old_md.tables[name])
             steps.append(
-                Change(
-                    ops.DropConstraintOp.from_constraint(constraint),
-                    "drop_foreign_key",
-                    name,
-                    named["name"],
-                )
+                drop_constraint(name, "foreign_key", fk, old_t[name], old_md.tables[name], dialect)
             )
     for name in reversed(sorted_for_create(dropped, old_t)):
         steps.append(

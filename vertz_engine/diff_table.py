@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from alembic.operations import ops
 
-from . import canonical, dialect_sql
+from . import canonical, constraint_lookup, constraint_names, dialect_sql, type_checks
 from . import snapshot as snap_mod
 from .plan import (
     BLOCKING,
@@ -165,22 +165,8 @@ def diff_table(
         for key, item in ob.items():
             if key not in nb or _touches(item, renamed_cols):
                 dropped_cons.append({"kind": kind, **item})
-                extra: list[ops.MigrateOperation] = []
-                if kind == "foreign_key" and dialect in ("mysql", "mariadb"):
-                    index_op = dialect_sql.mysql_fk_index(name, old, item)
-                    if index_op is not None and not set(item["columns"]) & set(dropped):
-                        extra.append(index_op)
-                first.append(
-                    Change(
-                        ops.DropConstraintOp.from_constraint(
-                            build(dialect_sql.named(dialect, name, kind, item), old_table)
-                        ),
-                        f"drop_{kind}",
-                        name,
-                        dialect_sql.label(item),
-                        extra=extra,
-                    )
-                )
+                keep_index = bool(set(item.get("columns", [])) & set(dropped))
+                first.append(drop_constraint(name, kind, item, old, old_table, dialect, keep_index))
         for key, item in nb.items():
             if key not in ob or _touches(ob[key], renamed_cols):
                 added_cons.append({"kind": kind, **item})
@@ -276,18 +262,9 @@ def diff_table(
         )
         if change is not None:
             middle.append(change)
-            check = _type_check_name(old_cols[oname])
-            if (
-                check
-                and dialect in ("mysql", "mariadb")  # PostgreSQL's alter drops it by itself
-                and getattr(change.op, "modify_type", None) is not None
-            ):
-                # the type's own CHECK (a non-native enum's values) goes with the old type
-                first.append(
-                    Change(
-                        ops.DropConstraintOp(check, name, type_="check"), "drop_check", name, check
-                    )
-                )
+            if getattr(change.op, "modify_type", None) is not None:
+                # the old type's own CHECK goes with it (the new type's is added by the alter)
+                first += type_checks.drops(name, oname, old_table, old, dialect)
         auto = _autoincrement(name, c, old_cols[oname], new_cols[c], new_table.c[c], dialect)
         if auto is not None:
             (auto_off if not new_cols[c].get("autoincrement") else auto_on).append(auto)
@@ -298,7 +275,9 @@ def diff_table(
             0,
             Change(
                 ops.DropConstraintOp(
-                    old["primary_key"]["name"] or f"{name}_pkey", name, type_="primary"
+                    old["primary_key"]["name"] or constraint_names.pg_pkey(name),
+                    name,
+                    type_="primary",
                 ),
                 "drop_primary_key",
                 name,
@@ -309,7 +288,7 @@ def diff_table(
         changes.append(
             Change(
                 ops.CreatePrimaryKeyOp(
-                    new["primary_key"]["name"] or f"{name}_pkey",
+                    new["primary_key"]["name"] or constraint_names.pg_pkey(name),
                     name,
                     new["primary_key"]["columns"],
                 ),
@@ -333,6 +312,38 @@ def diff_table(
     if not changes:
         return None
     return TableGroup(name, changes, old, new, dropped_cons, added_cons)
+
+
+def drop_constraint(
+    table: str,
+    kind: str,
+    item: dict[str, Any],
+    data: dict[str, Any],
+    sa_table: sa.Table,
+    dialect: str,
+    keep_fk_index: bool = False,
+) -> Change:
+    """Dropping constraint ``item`` of ``table``: by the name the models give it; where they
+    give none, by the name the database gave it, looked up at apply time (SQLite rebuilds
+    the table, names are not needed there)."""
+    build = {"unique": _unique, "check": _check, "foreign_key": foreign_key_constraint}[kind]
+    mysql = dialect in ("mysql", "mariadb")
+    extra: list[ops.MigrateOperation] = []
+    if item.get("name") or dialect not in ("postgresql", "mysql", "mariadb"):
+        op: ops.MigrateOperation = ops.DropConstraintOp.from_constraint(
+            build(dialect_sql.named(dialect, table, kind, item), sa_table)
+        )
+        if kind == "foreign_key" and mysql and not keep_fk_index:
+            index_op = dialect_sql.mysql_fk_index(table, data, item)
+            extra += [index_op] if index_op is not None else []
+    else:
+        op, *extra = constraint_lookup.drop(dialect, table, kind, item, data)
+        if kind == "foreign_key" and mysql and not keep_fk_index:
+            if dialect_sql.mysql_fk_index(table, data, item) is not None:
+                extra += constraint_lookup.mysql_drop_fk_index(
+                    dialect, table, item["columns"], data
+                )
+    return Change(op, f"drop_{kind}", table, dialect_sql.label(item), extra=extra)
 
 
 def _touches(item: dict[str, Any], renamed: set[str]) -> bool:
@@ -464,11 +475,3 @@ def _autoincrement(
         autoincrement=on,
     )
     return Change(op, "alter_column", table, column, SAFE, reason)
-
-
-def _type_check_name(col: dict[str, Any]) -> str | None:
-    """The name of the CHECK a non-native enum or boolean type creates for itself."""
-    args = col["type"].get("args") or {}
-    if args.get("create_constraint") and args.get("name"):
-        return str(args["name"])
-    return None

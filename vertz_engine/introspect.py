@@ -14,6 +14,7 @@ from alembic.operations import ops
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Connection
 
+from .check_drift import check_drift
 from .diff import DESTRUCTIVE, SAFE, Change
 
 
@@ -33,7 +34,7 @@ def _context(conn: Connection, metadata: sa.MetaData) -> MigrationContext:
 def drift(conn: Connection, metadata: sa.MetaData) -> list[str]:
     """Differences between the live database and ``metadata``, one line each."""
     ctx = _context(conn, metadata)
-    return [_describe(d) for d in compare_metadata(ctx, metadata)]
+    return [_describe(d) for d in compare_metadata(ctx, metadata)] + check_drift(conn, metadata)
 
 
 def _describe(diff: Any) -> str:
@@ -71,8 +72,11 @@ def _describe(diff: Any) -> str:
         label = {"index": "index", "constraint": "constraint", "fk": "foreign key"}[
             kind.split("_", 1)[1]
         ]
-        name = getattr(obj, "name", None) or ",".join(getattr(obj, "column_keys", []) or [])
         table = getattr(getattr(obj, "table", None), "name", "?")
+        if isinstance(obj, sa.UniqueConstraint):
+            label = "unique constraint"
+        cols = "(" + ", ".join(_columns(obj)) + ")"
+        name = f"{obj.name} {cols}" if isinstance(obj.name, str) and obj.name else cols
         where = (
             "is missing from the database"
             if kind.startswith("add")
@@ -80,6 +84,14 @@ def _describe(diff: Any) -> str:
         )
         return f"{label} {name} on {table} {where}"
     return f"{kind.replace('_', ' ')}"
+
+
+def _columns(obj: Any) -> list[str]:
+    """The columns of an unnamed constraint or index: how it is told apart."""
+    keys = getattr(obj, "column_keys", None)  # a foreign key
+    if keys:
+        return [str(k) for k in keys]
+    return [str(getattr(c, "name", c)) for c in getattr(obj, "columns", [])]
 
 
 def _text(value: Any) -> str:

@@ -18,6 +18,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.elements import TextClause
 from sqlalchemy.util import OrderedSet
 
+from .constraint_names import fit
 from .errors import SnapshotError
 from .typespec import type_from_spec, type_spec
 
@@ -67,8 +68,9 @@ def dumps(snap: Snapshot) -> str:
     return "{\n" + ",\n".join(lines) + "\n}\n"
 
 
-def _name(value: Any) -> str | None:
-    return str(value) if isinstance(value, str) else None
+def _name(value: Any, dialect: Dialect, what: str = "constraint") -> str | None:
+    """A model's constraint or index name as the database stores it (None: unnamed)."""
+    return fit(value, dialect.name, what)
 
 
 def _sql(clause: Any, dialect: Dialect) -> str:
@@ -174,7 +176,7 @@ def _index(index: sa.Index, dialect: Dialect) -> dict[str, Any]:
         else:
             exprs.append("(" + _sql(expr, dialect) + ")")
     data: dict[str, Any] = {
-        "name": _name(index.name),
+        "name": _name(index.name, dialect, "index"),
         "columns": exprs,
         "unique": bool(index.unique),
     }
@@ -186,9 +188,9 @@ def _index(index: sa.Index, dialect: Dialect) -> dict[str, Any]:
     return data
 
 
-def _fk(fk: sa.ForeignKeyConstraint) -> dict[str, Any]:
+def _fk(fk: sa.ForeignKeyConstraint, dialect: Dialect) -> dict[str, Any]:
     data: dict[str, Any] = {
-        "name": _name(fk.name),
+        "name": _name(fk.name, dialect),
         "columns": [c.name for c in fk.columns],
         "referred_table": fk.elements[0].target_fullname.rsplit(".", 1)[0],
         "referred_columns": [e.target_fullname.rsplit(".", 1)[1] for e in fk.elements],
@@ -209,20 +211,42 @@ def _table(table: sa.Table, dialect: Dialect) -> dict[str, Any]:
     checks = []
     for cons in table.constraints:
         if isinstance(cons, sa.UniqueConstraint):
-            uniques.append({"name": _name(cons.name), "columns": [c.name for c in cons.columns]})
+            uniques.append(
+                {"name": _name(cons.name, dialect), "columns": [c.name for c in cons.columns]}
+            )
         elif isinstance(cons, sa.CheckConstraint) and not getattr(cons, "_type_bound", False):
-            checks.append({"name": _name(cons.name), "sqltext": _sql(cons.sqltext, dialect)})
+            checks.append(
+                {"name": _name(cons.name, dialect), "sqltext": _sql(cons.sqltext, dialect)}
+            )
+    checks += column_checks(table, dialect)
     data: dict[str, Any] = {
         "columns": [_column(c, table, dialect, auto) for c in table.columns],
-        "primary_key": {"name": _name(pk.name), "columns": [c.name for c in pk.columns]},
+        "primary_key": {"name": _name(pk.name, dialect), "columns": [c.name for c in pk.columns]},
         "indexes": sorted((_index(i, dialect) for i in table.indexes), key=_sort_key),
         "unique_constraints": sorted(uniques, key=_sort_key),
-        "foreign_keys": sorted((_fk(f) for f in table.foreign_key_constraints), key=_sort_key),
+        "foreign_keys": sorted(
+            (_fk(f, dialect) for f in table.foreign_key_constraints), key=_sort_key
+        ),
         "check_constraints": sorted(checks, key=_sort_key),
     }
     if table.comment:
         data["comment"] = table.comment
     return data
+
+
+def column_checks(table: sa.Table, dialect: Dialect) -> list[dict[str, Any]]:
+    """CHECKs declared on a column (``Column("n", Integer, CheckConstraint("n > 0"))``):
+    not among the table's constraints, and created inline with the column."""
+    return [
+        {
+            "name": _name(cons.name, dialect),
+            "sqltext": _sql(cons.sqltext, dialect),
+            "column": column.name,
+        }
+        for column in table.columns
+        for cons in column.constraints
+        if isinstance(cons, sa.CheckConstraint) and not getattr(cons, "_type_bound", False)
+    ]
 
 
 def _sort_key(item: dict[str, Any]) -> str:
@@ -343,7 +367,12 @@ def add_table(
     for fk in data.get("foreign_keys", []):
         items.append(fk_from(fk))
     for ck in data.get("check_constraints", []):
-        items.append(sa.CheckConstraint(sa.text(ck["sqltext"]), name=ck.get("name")))
+        check = sa.CheckConstraint(sa.text(ck["sqltext"]), name=ck.get("name"))
+        if ck.get("column"):  # declared on the column: CREATE TABLE puts it there too
+            col = next(c for c in items if isinstance(c, sa.Column) and c.name == ck["column"])
+            check._set_parent_with_dispatch(col)
+        else:
+            items.append(check)
     table = sa.Table(name, metadata, *items, schema=schema or None, comment=data.get("comment"))
     # SQLAlchemy keeps a table's constraints and indexes in sets, which Alembic iterates to
     # render CREATE TABLE and SQLite's table rebuild: ordered sets (in the snapshot's order)
