@@ -18,6 +18,37 @@ def _norm_default(value: Any) -> Any:
     return re.sub(r"::[a-z ]+$", "", text).strip("'")
 
 
+def _norm_sql(text: str) -> str:
+    text = re.sub(r"\s+", " ", str(text)).strip()
+    while text.startswith("(") and text.endswith(")"):
+        text = text[1:-1].strip()
+    return text.replace("`", "").replace('"', "")
+
+
+def _norm_options(options: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """Dialect options as reflection reports them (index USING, WHERE, INCLUDE, prefix
+    lengths; MySQL table ENGINE and charset), empty ones left out."""
+    out = []
+    for key, value in sorted(options.items()):
+        value = getattr(value, "text", value)  # SQLite reports a partial index's WHERE as text()
+        if value in (None, [], {}, ()):
+            continue
+        out.append((key, _norm_sql(value) if isinstance(value, str) else repr(value)))
+    return tuple(out)
+
+
+def _sqlite_table_options(engine: Engine, table: str) -> tuple[bool, bool] | None:
+    """SQLite: (AUTOINCREMENT, WITHOUT ROWID), which reflection does not report."""
+    if engine.dialect.name != "sqlite":
+        return None
+    with engine.connect() as conn:
+        sql = conn.exec_driver_sql(
+            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
+        ).scalar()
+    text = re.sub(r"\s+", " ", str(sql or "")).upper()
+    return ("AUTOINCREMENT" in text, text.rstrip().endswith("WITHOUT ROWID"))
+
+
 def reflect(engine: Engine) -> dict[str, Any]:
     """Tables (not flask-vertz's own) with columns, keys, indexes and constraints."""
     insp = sa.inspect(engine)
@@ -39,6 +70,12 @@ def reflect(engine: Engine) -> dict[str, Any]:
             enums = getattr(col["type"], "enums", None)
             if enums:
                 columns[col["name"]]["enums"] = list(enums)
+            if col.get("computed"):
+                computed = dict(col["computed"])
+                computed["sqltext"] = _norm_sql(computed["sqltext"])
+                columns[col["name"]]["computed"] = computed
+            if col.get("identity"):
+                columns[col["name"]]["identity"] = dict(col["identity"])
         pk = insp.get_pk_constraint(table)
         fks = sorted(
             (
@@ -52,7 +89,12 @@ def reflect(engine: Engine) -> dict[str, Any]:
             for fk in insp.get_foreign_keys(table)
         )
         indexes = sorted(
-            (str(ix["name"]), tuple(str(c) for c in ix["column_names"]), bool(ix["unique"]))
+            (
+                str(ix["name"]),
+                tuple(str(c) for c in ix["column_names"]),
+                bool(ix["unique"]),
+                _norm_options(ix.get("dialect_options") or {}),
+            )
             for ix in insp.get_indexes(table)
         )
         uniques = sorted(
@@ -77,6 +119,8 @@ def reflect(engine: Engine) -> dict[str, Any]:
             "indexes": indexes,
             "unique": uniques,
             "checks": checks,
+            "options": _norm_options(insp.get_table_options(table)),
+            "sql_options": _sqlite_table_options(engine, table),
         }
     if engine.dialect.name == "postgresql":
         out["(enum types)"] = sorted(

@@ -82,6 +82,13 @@ def enum_values(col: dict[str, Any]) -> list[str] | None:
     return None
 
 
+def native_enum(col: dict[str, Any]) -> bool:
+    """Whether a column is an enum of its own database type (on PostgreSQL: a named enum
+    that is not ``native_enum=False``)."""
+    args = col["type"].get("args") or {}
+    return enum_values(col) is not None and args.get("native_enum", True) is not False
+
+
 def column_key(col: dict[str, Any], dialect: str) -> tuple[Any, ...]:
     """What must be equal for two snapshot columns to be the same column definition."""
     return (
@@ -90,4 +97,6 @@ def column_key(col: dict[str, Any], dialect: str) -> tuple[Any, ...]:
         server_default(col.get("server_default"), col["sql_type"]),
         enum_values(col),
         col.get("comment"),
+        col.get("computed"),
+        col.get("identity"),
     )

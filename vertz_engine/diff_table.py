@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from alembic.operations import ops
 
-from . import canonical, dialect_sql
+from . import canonical, dialect_sql, diff_features
 from . import snapshot as snap_mod
 from .plan import (
     BLOCKING,
@@ -180,7 +180,14 @@ def diff_table(
 
     # indexes (by name)
     old_ix, new_ix = _by_key(old["indexes"]), _by_key(new["indexes"])
-    renamed_cols = set(col_renames)
+    recreated = {
+        c
+        for c in new_cols
+        if (o := next((o for o, n in col_renames.items() if n == c), c)) in old_cols
+        and diff_features.recreated(old_cols[o], new_cols[c])
+    }
+    # indexes and constraints on renamed or re-created columns are made again
+    renamed_cols = set(col_renames) | recreated
     for key, ix in old_ix.items():
         if key not in new_ix or new_ix[key] != ix or set(ix["columns"]) & renamed_cols:
             idx = next(i for i in old_table.indexes if i.name == ix["name"])
@@ -329,6 +336,13 @@ def diff_table(
         oname = next((o for o, n in col_renames.items() if n == c), c)
         if oname not in old_cols:
             continue
+        if c in recreated:
+            middle.extend(diff_features.recreate(name, old_cols[oname], new_cols[c], dialect))
+            continue
+        ident_off, ident_on = diff_features.identity_changes(
+            name, old_cols[oname], new_cols[c], dialect
+        )
+        auto_off.extend(ident_off)
         change = _alter(
             name, c, old_cols[oname], new_cols[c], old_table.c[oname], new_table.c[c], dialect
         )
@@ -349,6 +363,7 @@ def diff_table(
         auto = _autoincrement(name, c, old_cols[oname], new_cols[c], new_table.c[c], dialect)
         if auto is not None:
             (auto_off if not new_cols[c].get("autoincrement") else auto_on).append(auto)
+        auto_on.extend(ident_on)
 
     changes = first + middle + last
     if old["primary_key"]["columns"] != new["primary_key"]["columns"]:
@@ -388,6 +403,9 @@ def diff_table(
                 name,
             )
         )
+    options = diff_features.table_option_change(name, old, new, dialect)
+    if options is not None:
+        changes.append(options)
     if not changes:
         return None
     return TableGroup(name, changes, old, new, dropped_cons, added_cons)
@@ -446,7 +464,7 @@ def _alter(
     kw: dict[str, Any] = {}
     reasons: list[str] = []
     level = SAFE
-    native_enum = dialect == "postgresql" and canonical.enum_values(new) is not None
+    native_enum = dialect == "postgresql" and canonical.native_enum(new)
     values_changed = canonical.enum_values(old) != canonical.enum_values(new) and not native_enum
     if (
         canonical.sql_type(old["sql_type"], dialect) != canonical.sql_type(new["sql_type"], dialect)

@@ -32,8 +32,12 @@ def _context(conn: Connection, metadata: sa.MetaData) -> MigrationContext:
 
 def drift(conn: Connection, metadata: sa.MetaData) -> list[str]:
     """Differences between the live database and ``metadata``, one line each."""
+    from . import drift_features
+
     ctx = _context(conn, metadata)
-    return [_describe(d) for d in compare_metadata(ctx, metadata)]
+    return [_describe(d) for d in compare_metadata(ctx, metadata)] + drift_features.drift(
+        conn, metadata
+    )
 
 
 def _describe(diff: Any) -> str:

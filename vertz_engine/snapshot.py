@@ -17,6 +17,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.elements import TextClause
 
+from . import features
 from .errors import SnapshotError
 from .typespec import type_from_spec, type_spec
 
@@ -148,10 +149,16 @@ def _column(column: sa.Column[Any], table: sa.Table, dialect: Dialect, auto: Any
         "sql_type": sql_type,
         "nullable": bool(column.nullable),
     }
+    identity = features.identity(column, dialect)
+    if identity is not None:
+        data["identity"] = identity
     if column.primary_key:
         data["primary_key"] = True
-        if auto is column and column.autoincrement is not False:
+        if auto is column and column.autoincrement is not False and identity is None:
             data["autoincrement"] = True
+    computed = features.computed(column, dialect)
+    if computed is not None:
+        data["computed"] = computed
     if column.server_default is not None:
         sd = _server_default(column, dialect)
         if sd is not None:
@@ -182,6 +189,9 @@ def _index(index: sa.Index, dialect: Dialect) -> dict[str, Any]:
         where = index.kwargs.get(f"{dialect.name}_where")
     if where is not None:
         data["where"] = _sql(where, dialect)
+    options = features.index_options(index, dialect)
+    if options:
+        data["options"] = options
     return data
 
 
@@ -221,6 +231,9 @@ def _table(table: sa.Table, dialect: Dialect) -> dict[str, Any]:
     }
     if table.comment:
         data["comment"] = table.comment
+    options = features.table_options(table, dialect)
+    if options:
+        data["options"] = options
     return data
 
 
@@ -236,6 +249,7 @@ def from_metadata(metadata: sa.MetaData, dialect: Dialect) -> Snapshot:
     for table in metadata.tables.values():
         if table.name.startswith(RESERVED_PREFIX):
             continue
+        features.check_table(table)
         tables[table.fullname] = _table(table, dialect)
     return {"format": FORMAT, "dialect": dialect.name, "tables": dict(sorted(tables.items()))}
 
@@ -315,6 +329,7 @@ def column_from(data: dict[str, Any], dialect: str | None = None) -> sa.Column[A
     return sa.Column(
         data["name"],
         type_,
+        *features.column_extras(data),
         primary_key=bool(data.get("primary_key")),
         nullable=bool(data["nullable"]),
         autoincrement=True
@@ -343,7 +358,14 @@ def add_table(
         items.append(fk_from(fk))
     for ck in data.get("check_constraints", []):
         items.append(sa.CheckConstraint(sa.text(ck["sqltext"]), name=ck.get("name")))
-    table = sa.Table(name, metadata, *items, schema=schema or None, comment=data.get("comment"))
+    table = sa.Table(
+        name,
+        metadata,
+        *items,
+        schema=schema or None,
+        comment=data.get("comment"),
+        **features.decoded(data),
+    )
     for ix in data.get("indexes", []):
         index_from(table, ix)
     return table
@@ -370,7 +392,7 @@ def index_from(table: sa.Table, data: dict[str, Any]) -> sa.Index:
             exprs.append(sa.text(expr[1:-1]))
         else:
             exprs.append(table.c[expr])
-    kwargs: dict[str, Any] = {}
+    kwargs: dict[str, Any] = features.decoded(data)
     if data.get("where"):
         kwargs["postgresql_where"] = sa.text(data["where"])
         kwargs["sqlite_where"] = sa.text(data["where"])

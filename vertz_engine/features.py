@@ -1,0 +1,149 @@
+"""Schema features beyond columns, keys and constraints that ``create_all`` builds and a
+snapshot must therefore keep: computed (generated) columns, identity columns, and the
+dialect options of tables and indexes (``postgresql_using``, ``mysql_engine``,
+``sqlite_autoincrement``, ...).
+
+Each is recorded as plain JSON for one dialect (only the options that dialect reads) and
+rebuilt into SQLAlchemy objects from it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+
+from .errors import SnapshotError
+
+# Index options that say how an index is built, not what it is.
+_NOT_SCHEMA = {"postgresql_concurrently", "mysql_with_parser"}
+_IDENTITY_KEYS = (
+    "always",
+    "on_null",
+    "start",
+    "increment",
+    "minvalue",
+    "maxvalue",
+    "nominvalue",
+    "nomaxvalue",
+    "cycle",
+    "cache",
+    "order",
+)
+
+
+def prefixes(dialect: str) -> tuple[str, ...]:
+    """The keyword prefixes of options ``dialect`` reads (MariaDB reads MySQL's too)."""
+    if dialect in ("mysql", "mariadb"):
+        return ("mysql_", "mariadb_")
+    return (f"{dialect}_",)
+
+
+def _sql(clause: Any, dialect: Dialect) -> str:
+    if isinstance(clause, str):
+        return clause
+    if isinstance(clause, sa.sql.elements.TextClause):
+        return clause.text
+    return str(clause.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+
+
+def _encode(value: Any, dialect: Dialect, where: str) -> Any:
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, sa.Column):
+        return value.name
+    if isinstance(value, dict):
+        return {str(getattr(k, "name", k)): _encode(v, dialect, where) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_encode(v, dialect, where) for v in value]
+    if isinstance(value, sa.sql.ClauseElement):
+        return {"sql": _sql(value, dialect)}
+    raise SnapshotError(f"{where}: option value {value!r} cannot be kept in a snapshot")
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, dict):
+        if set(value) == {"sql"}:
+            return sa.text(value["sql"])
+        return {k: _decode(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_decode(v) for v in value]
+    return value
+
+
+def options(
+    kwargs: dict[str, Any], dialect: Dialect, where: str, skip: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """The dialect options among ``kwargs`` that ``dialect`` reads, as JSON."""
+    wanted = prefixes(dialect.name)
+    out = {}
+    for key, value in sorted(kwargs.items()):
+        if not key.startswith(wanted) or key in _NOT_SCHEMA or key in skip or value is None:
+            continue
+        if value == [] or value == {}:
+            continue
+        out[key] = _encode(value, dialect, where)
+    return out
+
+
+def decoded(data: dict[str, Any]) -> dict[str, Any]:
+    """Keyword arguments for ``sa.Table``/``sa.Index`` from recorded options."""
+    return {k: _decode(v) for k, v in (data.get("options") or {}).items()}
+
+
+def table_options(table: sa.Table, dialect: Dialect) -> dict[str, Any]:
+    return options(dict(table.dialect_kwargs), dialect, f"table {table.fullname}")
+
+
+def index_options(index: sa.Index, dialect: Dialect) -> dict[str, Any]:
+    where = f"index {index.name}"
+    # ``*_where`` is kept as the index's own "where" (snapshots made before options had it)
+    return options(dict(index.dialect_kwargs), dialect, where, skip=(f"{dialect.name}_where",))
+
+
+# -- columns --------------------------------------------------------------------------------
+
+
+def computed(column: sa.Column[Any], dialect: Dialect) -> dict[str, Any] | None:
+    comp = column.computed
+    if comp is None:
+        return None
+    data: dict[str, Any] = {"sqltext": _sql(comp.sqltext, dialect)}
+    if comp.persisted is not None:
+        data["persisted"] = bool(comp.persisted)
+    return data
+
+
+def identity(column: sa.Column[Any], dialect: Dialect) -> dict[str, Any] | None:
+    ident = column.identity
+    if ident is None or not getattr(dialect, "supports_identity_columns", False):
+        return None
+    data: dict[str, Any] = {}
+    for key in _IDENTITY_KEYS:
+        value = getattr(ident, key, None)
+        if value is not None and value is not False:
+            data[key] = value
+    return data
+
+
+def column_extras(data: dict[str, Any]) -> list[Any]:
+    """``sa.Computed`` / ``sa.Identity`` arguments for a column built from ``data``."""
+    out: list[Any] = []
+    comp = data.get("computed")
+    if comp:
+        out.append(sa.Computed(sa.text(comp["sqltext"]), persisted=comp.get("persisted")))
+    ident = data.get("identity")
+    if ident is not None:
+        out.append(sa.Identity(**ident))
+    return out
+
+
+def check_table(table: sa.Table) -> None:
+    """Refuse what flask-vertz cannot migrate, with one message naming the table."""
+    if table.schema is not None:
+        raise SnapshotError(
+            f"table {table.fullname}: tables in another schema ({table.schema!r}) are not "
+            "supported by flask-vertz; remove the schema from the model (__table_args__) or "
+            "manage that table outside flask-vertz"
+        )
