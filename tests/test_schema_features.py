@@ -9,11 +9,9 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 
 from tests.oracle import create_all_schema, reflect
 from vertz_engine import Project
-from vertz_engine.errors import SnapshotError
 
 Models = Callable[[], sa.MetaData]
 KIND = {"sqlite": "sqlite", "postgres": "postgresql", "mysql": "mysql"}
@@ -115,4 +113,40 @@ def test_status_sees_a_missing_computed_expression(
         conn.exec_driver_sql("CREATE INDEX ix_items_total ON items (total)")
     drift = project.status().db_drift
     assert any("items.total" in d and "computed" in d for d in drift), drift
+    engine.dispose()
+
+
+# -- non-native enums ----------------------------------------------------------------------
+
+
+def _status(values: tuple[str, ...], name: str | None) -> Models:
+    def models() -> sa.MetaData:
+        md = sa.MetaData()
+        sa.Table(
+            "tickets",
+            md,
+            sa.Column("id", sa.Integer, primary_key=True),
+            sa.Column(
+                "status",
+                sa.Enum(*values, native_enum=False, create_constraint=True, name=name),
+                nullable=False,
+            ),
+        )
+        return md
+
+    return models
+
+
+@pytest.mark.parametrize("name", [None, "ticket_status"])
+def test_non_native_enum_gaining_a_value(
+    fresh_url: Callable[[], str], tmp_path: Path, name: str | None
+) -> None:
+    v1 = _status(("open", "done"), name)
+    v2 = _status(("open", "done", "cancelled"), name)
+    engine, _ = _walk(fresh_url, tmp_path, v1, v2)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO tickets (status) VALUES ('cancelled')")
+        with pytest.raises(sa.exc.DBAPIError):
+            with conn.begin_nested():
+                conn.exec_driver_sql("INSERT INTO tickets (status) VALUES ('bogus')")
     engine.dispose()

@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from alembic.operations import ops
 
-from . import canonical, dialect_sql, diff_features
+from . import canonical, dialect_sql, diff_features, enum_checks
 from . import snapshot as snap_mod
 from .plan import (
     BLOCKING,
@@ -348,18 +348,9 @@ def diff_table(
         )
         if change is not None:
             middle.append(change)
-            check = _type_check_name(old_cols[oname])
-            if (
-                check
-                and dialect in ("mysql", "mariadb")  # PostgreSQL's alter drops it by itself
-                and getattr(change.op, "modify_type", None) is not None
-            ):
-                # the type's own CHECK (a non-native enum's values) goes with the old type
-                first.append(
-                    Change(
-                        ops.DropConstraintOp(check, name, type_="check"), "drop_check", name, check
-                    )
-                )
+        check_off, check_on = enum_checks.changes(name, old_cols[oname], new_cols[c], dialect)
+        first.extend(check_off)
+        last.extend(check_on)
         auto = _autoincrement(name, c, old_cols[oname], new_cols[c], new_table.c[c], dialect)
         if auto is not None:
             (auto_off if not new_cols[c].get("autoincrement") else auto_on).append(auto)
@@ -470,7 +461,7 @@ def _alter(
         canonical.sql_type(old["sql_type"], dialect) != canonical.sql_type(new["sql_type"], dialect)
         or values_changed
     ):
-        kw["modify_type"] = new_col.type
+        kw["modify_type"] = enum_checks.unbound(new_col.type)
         if dialect == "postgresql":
             quoted = snap_mod.dialect_for(dialect).identifier_preparer.quote(column)
             kw["postgresql_using"] = f"{quoted}::{new['sql_type']}"
@@ -506,7 +497,7 @@ def _alter(
     op = ops.AlterColumnOp(
         table,
         column,
-        existing_type=old_col.type,
+        existing_type=enum_checks.unbound(old_col.type),
         existing_nullable=old["nullable"],
         existing_server_default=snap_mod.server_default_obj(old.get("server_default")),
         existing_comment=old.get("comment"),
@@ -540,11 +531,3 @@ def _autoincrement(
         autoincrement=on,
     )
     return Change(op, "alter_column", table, column, SAFE, reason)
-
-
-def _type_check_name(col: dict[str, Any]) -> str | None:
-    """The name of the CHECK a non-native enum or boolean type creates for itself."""
-    args = col["type"].get("args") or {}
-    if args.get("create_constraint") and args.get("name"):
-        return str(args["name"])
-    return None
