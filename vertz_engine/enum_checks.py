@@ -60,10 +60,19 @@ def _drop(table: str, col: dict[str, Any], dialect: str) -> Change:
         return Change(op, "drop_check", table, name)
     values = canonical.enum_values(col) or []
     if dialect == "postgresql":
-        first, *rest = [ops.ExecuteSQLOp(_pg_drop(table, col["name"], values))]
+        statements = [_pg_drop(table, col["name"], values)]
     else:
-        first, *rest = [ops.ExecuteSQLOp(s) for s in _mysql_drop(table, col["name"], values)]
-    return Change(first, "drop_check", table, col["name"], SAFE, "enum values", extra=rest)
+        statements = _mysql_drop(table, col["name"], values)
+    first, *rest = statements
+    return Change(
+        ops.ExecuteSQLOp(first),
+        "drop_check",
+        table,
+        col["name"],
+        SAFE,
+        "the CHECK of its old enum values",
+        extra=[ops.ExecuteSQLOp(s) for s in rest],
+    )
 
 
 def _pg_drop(table: str, column: str, values: list[str]) -> str:
