@@ -114,8 +114,8 @@ def table_option_change(
         return _mysql_options(table, before, after, reason)
     raise SnapshotError(
         f"table {table}: changing its {', '.join(changed)} needs the table to be created "
-        "again; flask-vertz does not do that by itself. Write that migration by hand "
-        "(migrate dev --create-only) or keep the option as it was."
+        "again, which flask-vertz does not generate; keep the option as it was, or remove "
+        "the table in one migration and add it back with the new option in the next"
     )
 
 

@@ -102,7 +102,10 @@ def _indexes(insp: Any, table: sa.Table, dialect: str) -> list[str]:
     for index in table.indexes:
         if index.name not in live:
             continue  # Alembic's comparator reports it
-        want = {k: _plain(v) for k, v in index.dialect_kwargs.items() if k in _INDEX_KEYS}
+        kwargs = dict(index.dialect_kwargs)
+        if isinstance(kwargs.get("mysql_length"), int):  # one length for every column
+            kwargs["mysql_length"] = {c.name: kwargs["mysql_length"] for c in index.columns}
+        want = {k: _plain(v) for k, v in kwargs.items() if k in _INDEX_KEYS}
         have = {k: _plain(v) for k, v in live[index.name].items() if k in _INDEX_KEYS}
         for key in sorted(set(want) | set(have)):
             if not key.startswith(features.prefixes(dialect)):

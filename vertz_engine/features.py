@@ -40,12 +40,14 @@ def prefixes(dialect: str) -> tuple[str, ...]:
     return (f"{dialect}_",)
 
 
-def _sql(clause: Any, dialect: Dialect) -> str:
+def ddl_sql(clause: Any, dialect: Dialect) -> str:
+    """An expression as ``CREATE TABLE``/``CREATE INDEX`` writes it (columns unqualified)."""
     if isinstance(clause, str):
         return clause
     if isinstance(clause, sa.sql.elements.TextClause):
         return clause.text
-    return str(clause.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+    kwargs = {"literal_binds": True, "include_table": False}
+    return str(clause.compile(dialect=dialect, compile_kwargs=kwargs))
 
 
 def _encode(value: Any, dialect: Dialect, where: str) -> Any:
@@ -58,7 +60,7 @@ def _encode(value: Any, dialect: Dialect, where: str) -> Any:
     if isinstance(value, (list, tuple)):
         return [_encode(v, dialect, where) for v in value]
     if isinstance(value, sa.sql.ClauseElement):
-        return {"sql": _sql(value, dialect)}
+        return {"sql": ddl_sql(value, dialect)}
     raise SnapshotError(f"{where}: option value {value!r} cannot be kept in a snapshot")
 
 
@@ -109,7 +111,7 @@ def computed(column: sa.Column[Any], dialect: Dialect) -> dict[str, Any] | None:
     comp = column.computed
     if comp is None:
         return None
-    data: dict[str, Any] = {"sqltext": _sql(comp.sqltext, dialect)}
+    data: dict[str, Any] = {"sqltext": ddl_sql(comp.sqltext, dialect)}
     if comp.persisted is not None:
         data["persisted"] = bool(comp.persisted)
     return data

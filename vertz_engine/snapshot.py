@@ -188,7 +188,7 @@ def _index(index: sa.Index, dialect: Dialect) -> dict[str, Any]:
     if dialect.name in ("postgresql", "sqlite") and index.kwargs:
         where = index.kwargs.get(f"{dialect.name}_where")
     if where is not None:
-        data["where"] = _sql(where, dialect)
+        data["where"] = features.ddl_sql(where, dialect)
     options = features.index_options(index, dialect)
     if options:
         data["options"] = options
@@ -333,7 +333,7 @@ def column_from(data: dict[str, Any], dialect: str | None = None) -> sa.Column[A
         primary_key=bool(data.get("primary_key")),
         nullable=bool(data["nullable"]),
         autoincrement=True
-        if data.get("autoincrement")
+        if data.get("autoincrement") or data.get("identity") is not None
         else ("auto" if not data.get("primary_key") else False),
         server_default=server_default_obj(data.get("server_default")),
         default=data.get("default"),
