@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql
 
 from tests.oracle import create_all_schema, reflect
 from vertz_engine import Project
-from vertz_engine.errors import SnapshotError
+from vertz_engine.errors import UnsupportedModel
 
 Models = Callable[[], sa.MetaData]
 KIND = {"sqlite": "sqlite", "postgres": "postgresql", "mysql": "mysql"}
@@ -369,7 +369,7 @@ def test_postgres_table_option_change_is_refused(postgres_url: str, tmp_path: Pa
 
     engine = sa.create_engine(postgres_url)
     _project(engine, models(None), tmp_path).migrate_dev("one")
-    with pytest.raises(SnapshotError) as info:
+    with pytest.raises(UnsupportedModel) as info:
         _project(engine, models("pg_default"), tmp_path).migrate_dev("two")
     assert str(info.value) == (
         "table t: changing its postgresql_tablespace needs the table to be created again, "
@@ -389,7 +389,7 @@ def test_schema_qualified_table_is_refused_with_one_message(
     md = sa.MetaData()
     sa.Table("daily", md, sa.Column("id", sa.Integer, primary_key=True), schema="reporting")
     engine = sa.create_engine(fresh_url())
-    with pytest.raises(SnapshotError) as info:
+    with pytest.raises(UnsupportedModel) as info:
         _project(engine, md, tmp_path).migrate_dev("one")
     assert str(info.value) == (
         "table reporting.daily: tables in another schema ('reporting') are not supported by "
@@ -399,4 +399,68 @@ def test_schema_qualified_table_is_refused_with_one_message(
     assert not (tmp_path / "migrations").exists() or not list(
         (tmp_path / "migrations").glob("*.sql")
     )
+    engine.dispose()
+
+
+def test_schema_qualified_table_refused_by_the_cli(make_app) -> None:  # type: ignore[no-untyped-def]
+    def models(db) -> None:  # type: ignore[no-untyped-def]
+        class Daily(db.Model):  # type: ignore[name-defined]
+            __tablename__ = "daily"
+            __table_args__ = {"schema": "reporting"}
+            id = sa.Column(sa.Integer, primary_key=True)
+
+    app = make_app(models, VERTZ_AUTO_APPLY=False)
+    result = app.test_cli_runner().invoke(args=["vertz-db", "migrate", "dev", "--name", "one"])
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert "table reporting.daily: tables in another schema ('reporting')" in result.output
+
+
+# -- SQLite rebuilds of tables whose names need quoting ------------------------------------
+
+
+@pytest.mark.parametrize("table", ["UserAccounts", "user accounts", 'odd"name'])
+def test_sqlite_rebuild_keeps_triggers_and_views_of_quoted_tables(
+    tmp_path: Path, table: str
+) -> None:
+    def models(length: int) -> sa.MetaData:
+        md = sa.MetaData()
+        sa.Table(
+            table,
+            md,
+            sa.Column("id", sa.Integer, primary_key=True),
+            sa.Column("name", sa.String(length), nullable=False),
+        )
+        sa.Table("log", md, sa.Column("msg", sa.String(200), primary_key=True))
+        return md
+
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'a.db'}")
+    q = '"' + table.replace('"', '""') + '"'
+    _project(engine, models(50), tmp_path).migrate_dev("one")
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"CREATE VIEW people AS SELECT id, name FROM {q}")
+        # the trigger names the table in another case: SQLite matches names without case
+        conn.exec_driver_sql(
+            f"CREATE TRIGGER audit AFTER INSERT ON {q.upper()} "
+            "BEGIN INSERT INTO log (msg) VALUES ('added ' || new.name); END"
+        )
+        conn.exec_driver_sql(f"INSERT INTO {q} (name) VALUES ('a')")
+    result = _project(engine, models(100), tmp_path).migrate_dev("wider")
+    assert result.path is not None and "_alembic_tmp_" in result.path.read_text()
+    assert reflect(engine) == _expected(models(100), f"sqlite:///{tmp_path / 'b.db'}")
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"INSERT INTO {q} (name) VALUES ('b')")
+        assert conn.exec_driver_sql("SELECT msg FROM log ORDER BY msg").all() == [
+            ("added a",),
+            ("added b",),
+        ]
+        assert conn.exec_driver_sql("SELECT name FROM people ORDER BY id").all() == [
+            ("a",),
+            ("b",),
+        ]
+    _project(engine, models(100), tmp_path).rollback()
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"INSERT INTO {q} (name) VALUES ('c')")
+        assert conn.exec_driver_sql("SELECT COUNT(*) FROM log").scalar() == 3
+        assert conn.exec_driver_sql("SELECT COUNT(*) FROM people").scalar() == 3
     engine.dispose()

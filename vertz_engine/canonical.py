@@ -82,6 +82,18 @@ def enum_values(col: dict[str, Any]) -> list[str] | None:
     return None
 
 
+def index(item: dict[str, Any], table: str) -> dict[str, Any]:
+    """An index entry in one spelling: a partial index's WHERE without the table name before
+    its columns (snapshots made before 2026-11 wrote ``t.score > 0``, CREATE INDEX writes
+    ``score > 0``; the database reads both the same)."""
+    where = item.get("where")
+    if not where:
+        return item
+    for prefix in (f'"{table}".', f"`{table}`.", f"{table}."):
+        where = where.replace(prefix, "")
+    return {**item, "where": where}
+
+
 def native_enum(col: dict[str, Any]) -> bool:
     """Whether a column is an enum of its own database type (on PostgreSQL: a named enum
     that is not ``native_enum=False``)."""

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic.operations import ops
 
 from . import snapshot as snap_mod
-from .errors import SnapshotError
+from .errors import UnsupportedModel
 from .plan import DESTRUCTIVE, SAFE, Change
 
 
@@ -112,7 +112,7 @@ def table_option_change(
         return Change(ops.ExecuteSQLOp(""), "table_options", table, level=SAFE, reason=reason)
     if dialect in ("mysql", "mariadb"):
         return _mysql_options(table, before, after, reason)
-    raise SnapshotError(
+    raise UnsupportedModel(
         f"table {table}: changing its {', '.join(changed)} needs the table to be created "
         "again, which flask-vertz does not generate; keep the option as it was, or remove "
         "the table in one migration and add it back with the new option in the next"

@@ -189,11 +189,19 @@ def diff_table(
     # indexes and constraints on renamed or re-created columns are made again
     renamed_cols = set(col_renames) | recreated
     for key, ix in old_ix.items():
-        if key not in new_ix or new_ix[key] != ix or set(ix["columns"]) & renamed_cols:
+        if (
+            key not in new_ix
+            or not _same_index(ix, new_ix[key], name)
+            or _touches(ix, renamed_cols)
+        ):
             idx = next(i for i in old_table.indexes if i.name == ix["name"])
             first.append(Change(ops.DropIndexOp.from_index(idx), "drop_index", name, ix["name"]))
     for key, ix in new_ix.items():
-        if key not in old_ix or old_ix[key] != ix or set(old_ix[key]["columns"]) & renamed_cols:
+        if (
+            key not in old_ix
+            or not _same_index(old_ix[key], ix, name)
+            or _touches(old_ix[key], renamed_cols)
+        ):
             idx = next(i for i in new_table.indexes if i.name == ix["name"])
             level, reason = (BLOCKING, "fails if duplicates exist") if ix["unique"] else (SAFE, "")
             last.append(
@@ -400,6 +408,10 @@ def diff_table(
     if not changes:
         return None
     return TableGroup(name, changes, old, new, dropped_cons, added_cons)
+
+
+def _same_index(old: dict[str, Any], new: dict[str, Any], table: str) -> bool:
+    return canonical.index(old, table) == canonical.index(new, table)
 
 
 def _touches(item: dict[str, Any], renamed: set[str]) -> bool:

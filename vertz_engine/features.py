@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
-from .errors import SnapshotError
+from .errors import UnsupportedModel
 
 # Index options that say how an index is built, not what it is.
 _NOT_SCHEMA = {"postgresql_concurrently", "mysql_with_parser"}
@@ -61,7 +61,7 @@ def _encode(value: Any, dialect: Dialect, where: str) -> Any:
         return [_encode(v, dialect, where) for v in value]
     if isinstance(value, sa.sql.ClauseElement):
         return {"sql": ddl_sql(value, dialect)}
-    raise SnapshotError(f"{where}: option value {value!r} cannot be kept in a snapshot")
+    raise UnsupportedModel(f"{where}: option value {value!r} cannot be kept in a snapshot")
 
 
 def _decode(value: Any) -> Any:
@@ -144,7 +144,7 @@ def column_extras(data: dict[str, Any]) -> list[Any]:
 def check_table(table: sa.Table) -> None:
     """Refuse what flask-vertz cannot migrate, with one message naming the table."""
     if table.schema is not None:
-        raise SnapshotError(
+        raise UnsupportedModel(
             f"table {table.fullname}: tables in another schema ({table.schema!r}) are not "
             "supported by flask-vertz; remove the schema from the model (__table_args__) or "
             "manage that table outside flask-vertz"
