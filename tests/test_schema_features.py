@@ -319,6 +319,7 @@ def _table_opts(variant: int) -> Models:
             md,
             sa.Column("id", sa.Integer, primary_key=True),
             sa.Column("n", sa.Integer, nullable=False, server_default="0"),
+            sa.Column("label", sa.String(20)),
             **options,  # type: ignore[arg-type]
         )
         keyed: dict[str, object] = {"sqlite_with_rowid": False} if variant == 2 else {}
@@ -350,7 +351,7 @@ def test_table_options_kept_changed_and_rolled_back(
             _table_opts(2),
             "DROP TABLE counters",
             "CREATE TABLE counters (id INTEGER NOT NULL, n INTEGER DEFAULT '0' NOT NULL, "
-            "PRIMARY KEY (id))",
+            "label VARCHAR(20), PRIMARY KEY (id))",
         )
         assert drift == ["table counters: autoincrement is False, expected True"]
     elif dialect_kind == "mysql":

@@ -120,38 +120,42 @@ def table_option_change(
 
 
 _MYSQL_DEFAULTS = {"engine": "InnoDB"}
-_CHARSET = {"charset", "default_charset", "character_set", "default_character_set", "collate"}
+_CHARSETS = ("charset", "default_charset", "character_set", "default_character_set")
 
 
 def _mysql_options(
     table: str, before: dict[str, Any], after: dict[str, Any], reason: str
 ) -> Change | None:
-    """``ALTER TABLE t ENGINE=... CHARSET=...`` as ``CREATE TABLE`` spells the options; an
-    option taken away goes back to the server's default."""
-    bare_after = {k.split("_", 1)[1]: v for k, v in after.items()}
+    """``ALTER TABLE t ENGINE=...`` as ``CREATE TABLE`` spells the options; a charset or
+    collation change converts the table's text columns (as ``create_all`` would have made
+    them); an option taken away goes back to the server's default."""
+    bare = {k.split("_", 1)[1]: v for k, v in after.items()}
     changed = {
         k.split("_", 1)[1] for k in set(before) | set(after) if before.get(k) != after.get(k)
     }
-    statements: list[str] = []
     q = _q("mysql", table)
-    if any(k in _CHARSET and k not in bare_after for k in changed):
-        statements.append(f"ALTER TABLE {q} CHARACTER SET = DEFAULT")
-        changed |= _CHARSET & set(bare_after)
+    statements: list[str] = []
+    level = SAFE
+    if changed & {*_CHARSETS, "collate"}:
+        charset = next((str(bare[k]) for k in _CHARSETS if k in bare), None)
+        collate = bare.get("collate")
+        if charset is None and collate is not None:
+            charset = str(collate).split("_", 1)[0]  # MySQL collations are named <charset>_...
+        convert = f"ALTER TABLE {q} CONVERT TO CHARACTER SET {charset or 'DEFAULT'}"
+        statements.append(convert + (f" COLLATE {collate}" if collate else ""))
+        level = DESTRUCTIVE
+        reason += "; text columns are converted, characters the charset cannot hold are lost"
     wanted: dict[str, Any] = {
-        f"mysql_{k}": bare_after.get(k, _MYSQL_DEFAULTS.get(k))
-        for k in sorted(changed)
-        if k in bare_after or k in _MYSQL_DEFAULTS
+        f"mysql_{k}": bare.get(k, _MYSQL_DEFAULTS.get(k))
+        for k in sorted(changed - {*_CHARSETS, "collate"})
+        if k in bare or k in _MYSQL_DEFAULTS
     }
     if wanted:
         dialect = snap_mod.dialect_for("mysql")
         stub = sa.Table(table, sa.MetaData(), sa.Column("x", sa.Integer), **wanted)
-        opts = (
-            dialect.ddl_compiler(dialect, sa.schema.CreateTable(stub))
-            .post_create_table(stub)
-            .strip()
-        )
-        statements.append(f"ALTER TABLE {q} {opts}")
+        opts = dialect.ddl_compiler(dialect, sa.schema.CreateTable(stub)).post_create_table(stub)
+        statements.append(f"ALTER TABLE {q} {opts.strip()}")
     if not statements:  # an option the server has no default for: the table keeps it
         return None
     first, *rest = (ops.ExecuteSQLOp(sql) for sql in statements)
-    return Change(first, "table_options", table, level=SAFE, reason=reason, extra=list(rest))
+    return Change(first, "table_options", table, level=level, reason=reason, extra=list(rest))
