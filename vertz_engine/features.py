@@ -129,6 +129,17 @@ def identity(column: sa.Column[Any], dialect: Dialect) -> dict[str, Any] | None:
     return data
 
 
+def column_problem(col: dict[str, Any]) -> str | None:
+    """What is wrong with a column's computed/identity entries in a loaded snapshot."""
+    comp = col.get("computed")
+    if comp is not None and not (isinstance(comp, dict) and isinstance(comp.get("sqltext"), str)):
+        return f"column {col['name']!r} has a malformed 'computed'"
+    ident = col.get("identity")
+    if ident is not None and not (isinstance(ident, dict) and set(ident) <= set(_IDENTITY_KEYS)):
+        return f"column {col['name']!r} has a malformed 'identity'"
+    return None
+
+
 def column_extras(data: dict[str, Any]) -> list[Any]:
     """``sa.Computed`` / ``sa.Identity`` arguments for a column built from ``data``."""
     out: list[Any] = []

@@ -289,6 +289,11 @@ def _table_problem(table: Any) -> str | None:
                 return f"a column has no valid {key!r}"
         if not isinstance(col["type"].get("class"), str):
             return f"column {col['name']!r} has no type class"
+        problem = features.column_problem(col)
+        if problem:
+            return problem
+    if not isinstance(table.get("options", {}), dict):
+        return "'options' is not an object"
     pk = table.get("primary_key")
     if not isinstance(pk, dict) or not isinstance(pk.get("columns"), list):
         return "no valid 'primary_key'"
@@ -297,6 +302,8 @@ def _table_problem(table: Any) -> str | None:
         if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
             return f"no valid {key!r}"
         for item in items:
+            if not isinstance(item.get("options", {}), dict):
+                return f"an entry of {key!r} has 'options' that are not an object"
             if key != "check_constraints" and not isinstance(item.get("columns"), list):
                 return f"an entry of {key!r} has no 'columns'"
             if key == "check_constraints" and not isinstance(item.get("sqltext"), str):
