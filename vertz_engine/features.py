@@ -104,6 +104,39 @@ def index_options(index: sa.Index, dialect: Dialect) -> dict[str, Any]:
     return options(dict(index.dialect_kwargs), dialect, where, skip=(f"{dialect.name}_where",))
 
 
+def declared_options_only(reflected: sa.MetaData, models: sa.MetaData) -> None:
+    """Reflection reports every table option the server has (MySQL's default ENGINE and
+    charset): keep, of a reflected table, only the options its model declares, under the
+    model's spelling, so a database built from the models adopts as those models."""
+    for name, table in reflected.tables.items():
+        model = models.tables.get(name)
+        declared = dict(model.dialect_kwargs) if model is not None else {}
+        for dialect, opts in list(table.dialect_options.items()):
+            present = dict(opts._non_defaults)
+            for key in present:
+                del opts[key]
+            for key, value in present.items():
+                spelled = f"{dialect}_{key.replace(' ', '_')}"
+                match = next((k for k in declared if _same_option(k, spelled)), None)
+                if match is not None:
+                    table.dialect_options[match.split("_", 1)[0]][match.split("_", 1)[1]] = value
+
+
+def _same_option(a: str, b: str) -> bool:
+    """Whether two option keywords name one option (``mysql_charset`` is MySQL's
+    ``mysql_default charset``)."""
+
+    def norm(key: str) -> tuple[str, str]:
+        prefix, bare = key.split("_", 1)
+        family = "mysql" if prefix in ("mysql", "mariadb") else prefix
+        return family, "charset" if bare in _CHARSET_SYNONYMS else bare
+
+    return norm(a) == norm(b)
+
+
+_CHARSET_SYNONYMS = ("default_charset", "character_set", "default_character_set")
+
+
 # -- columns --------------------------------------------------------------------------------
 
 
