@@ -154,10 +154,17 @@ def identity(column: sa.Column[Any], dialect: Dialect) -> dict[str, Any] | None:
     ident = column.identity
     if ident is None or not getattr(dialect, "supports_identity_columns", False):
         return None
+    # the values a database reports for an identity declared without them are no change
+    ascending = (getattr(ident, "increment", None) or 1) > 0
+    implied = {"start": 1 if ascending else None, "increment": 1, "cache": 1}
+    implied["minvalue" if ascending else "maxvalue"] = 1 if ascending else -1
+    bits = {sa.SmallInteger: 15, sa.BigInteger: 63}
+    top = next((2**b - 1 for cls, b in bits.items() if isinstance(column.type, cls)), 2**31 - 1)
+    implied["maxvalue" if ascending else "minvalue"] = top if ascending else -top - 1
     data: dict[str, Any] = {}
     for key in _IDENTITY_KEYS:
         value = getattr(ident, key, None)
-        if value is not None and value is not False:
+        if value is not None and value is not False and implied.get(key) != value:
             data[key] = value
     return data
 
