@@ -48,6 +48,37 @@ def _auto(name: Any, dialect: str, table: str, columns: list[str], kind: str) ->
     return text
 
 
+def _norm_sql(text: str) -> str:
+    text = re.sub(r"\s+", " ", str(text)).strip()
+    while text.startswith("(") and text.endswith(")"):
+        text = text[1:-1].strip()
+    return text.replace("`", "").replace('"', "")
+
+
+def _norm_options(options: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """Dialect options as reflection reports them (index USING, WHERE, INCLUDE, prefix
+    lengths; MySQL table ENGINE and charset), empty ones left out."""
+    out = []
+    for key, value in sorted(options.items()):
+        value = getattr(value, "text", value)  # SQLite reports a partial index's WHERE as text()
+        if value in (None, [], {}, ()):
+            continue
+        out.append((key, _norm_sql(value) if isinstance(value, str) else repr(value)))
+    return tuple(out)
+
+
+def _sqlite_table_options(engine: Engine, table: str) -> tuple[bool, bool] | None:
+    """SQLite: (AUTOINCREMENT, WITHOUT ROWID), which reflection does not report."""
+    if engine.dialect.name != "sqlite":
+        return None
+    with engine.connect() as conn:
+        sql = conn.exec_driver_sql(
+            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
+        ).scalar()
+    text = re.sub(r"\s+", " ", str(sql or "")).upper()
+    return ("AUTOINCREMENT" in text, text.rstrip().endswith("WITHOUT ROWID"))
+
+
 def reflect(engine: Engine) -> dict[str, Any]:
     """Tables (not flask-vertz's own) with columns, keys, indexes and constraints.
 
@@ -75,6 +106,12 @@ def reflect(engine: Engine) -> dict[str, Any]:
             enums = getattr(col["type"], "enums", None)
             if enums:
                 columns[col["name"]]["enums"] = list(enums)
+            if col.get("computed"):
+                computed = dict(col["computed"])
+                computed["sqltext"] = _norm_sql(computed["sqltext"])
+                columns[col["name"]]["computed"] = computed
+            if col.get("identity"):
+                columns[col["name"]]["identity"] = dict(col["identity"])
         pk = insp.get_pk_constraint(table)
         fks = sorted(
             (
@@ -92,6 +129,7 @@ def reflect(engine: Engine) -> dict[str, Any]:
                 _auto(ix["name"], dialect, table, [str(c) for c in ix["column_names"]], "index"),
                 tuple(str(c) for c in ix["column_names"]),
                 bool(ix["unique"]),
+                _norm_options(ix.get("dialect_options") or {}),
             )
             for ix in insp.get_indexes(table)
         )
@@ -122,6 +160,8 @@ def reflect(engine: Engine) -> dict[str, Any]:
             "indexes": indexes,
             "unique": uniques,
             "checks": checks,
+            "options": _norm_options(insp.get_table_options(table)),
+            "sql_options": _sqlite_table_options(engine, table),
         }
     if engine.dialect.name == "postgresql":
         out["(enum types)"] = sorted(

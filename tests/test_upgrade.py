@@ -27,3 +27,43 @@ def test_state_table_without_catalog_column(tmp_path: Path) -> None:
     assert p2.apply_models().action == "unchanged"
     p2.rollback()
     engine.dispose()
+
+
+def _docs(computed: bool) -> sa.MetaData:
+    md = sa.MetaData()
+    total = [sa.Computed("price * 2", persisted=True)] if computed else []
+    t = sa.Table(
+        "docs",
+        md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("price", sa.Integer),
+        sa.Column("total", sa.Integer, *total),
+    )
+    sa.Index("ix_docs_price", t.c.price, sqlite_where=t.c.price > 0)
+    return md
+
+
+def test_snapshot_written_before_schema_features_still_loads(tmp_path: Path) -> None:
+    """An earlier flask-vertz wrote a partial index's WHERE with the table name and kept no
+    computed columns: its committed snapshot loads, the WHERE spelling is no change, and the
+    computed column the database lacks becomes one migration that builds what create_all
+    builds."""
+    from tests.oracle import create_all_schema, reflect
+
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'a.db'}")
+    Project(engine, _docs(False), tmp_path / "m", tmp_path / "s.json").migrate_dev("init")
+    path = tmp_path / "m" / "_snapshot.json"
+    text = path.read_text()
+    assert '"where":"price > 0"' in text
+    path.write_text(text.replace('"where":"price > 0"', '"where":"docs.price > 0"'))
+    p = Project(engine, _docs(True), tmp_path / "m", tmp_path / "s.json")
+    changes = p.check().model_changes
+    assert [(c.kind, c.column) for c in changes] == [
+        ("drop_column", "total"),
+        ("add_column", "total"),
+    ]
+    p.migrate_dev("computed")
+    other = sa.create_engine(f"sqlite:///{tmp_path / 'b.db'}")
+    assert reflect(engine) == create_all_schema(_docs(True), other)
+    engine.dispose()
+    other.dispose()

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from . import database, history, migration_file, render, snapshot_file
+from . import database, features, history, migration_file, render, snapshot_file
 from . import snapshot as snap_mod
 from .diff import Change, diff
 from .errors import VertzError
@@ -79,6 +79,7 @@ def adopt(project: Project, name: str = "adopted") -> AdoptResult:
     for extra in set(reflected.tables) - set(known):  # pulled in by a foreign key
         reflected.remove(reflected.tables[extra])
     _serial_defaults_off(reflected)
+    features.declared_options_only(reflected, project.metadata)
     dialect = project.engine.dialect
     adopted = snap_mod.from_metadata(reflected, dialect)
     plan = diff(project.empty(), adopted)

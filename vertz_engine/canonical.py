@@ -82,6 +82,25 @@ def enum_values(col: dict[str, Any]) -> list[str] | None:
     return None
 
 
+def index(item: dict[str, Any], table: str) -> dict[str, Any]:
+    """An index entry in one spelling: a partial index's WHERE without the table name before
+    its columns (snapshots made before 2026-11 wrote ``t.score > 0``, CREATE INDEX writes
+    ``score > 0``; the database reads both the same)."""
+    where = item.get("where")
+    if not where:
+        return item
+    for prefix in (f'"{table}".', f"`{table}`.", f"{table}."):
+        where = where.replace(prefix, "")
+    return {**item, "where": where}
+
+
+def native_enum(col: dict[str, Any]) -> bool:
+    """Whether a column is an enum of its own database type (on PostgreSQL: a named enum
+    that is not ``native_enum=False``)."""
+    args = col["type"].get("args") or {}
+    return enum_values(col) is not None and args.get("native_enum", True) is not False
+
+
 def column_key(col: dict[str, Any], dialect: str) -> tuple[Any, ...]:
     """What must be equal for two snapshot columns to be the same column definition."""
     return (
@@ -90,4 +109,6 @@ def column_key(col: dict[str, Any], dialect: str) -> tuple[Any, ...]:
         server_default(col.get("server_default"), col["sql_type"]),
         enum_values(col),
         col.get("comment"),
+        col.get("computed"),
+        col.get("identity"),
     )

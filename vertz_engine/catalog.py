@@ -1,5 +1,6 @@
-"""A fingerprint of the live database's catalog (tables, columns, types, defaults,
-constraints, indexes, enum types), read with one to four queries and no reflection.
+"""A fingerprint of the live database's catalog (tables and their options, columns, types,
+defaults, computed and identity columns, constraints, indexes, enum types), read with one
+to four queries and no reflection.
 
 flask-vertz stores it beside the schema fingerprint whenever it changes the schema, so
 ``status`` can tell in a few milliseconds that nothing changed behind its back, and runs
@@ -25,7 +26,8 @@ _QUERIES: dict[str, list[str]] = {
     ],
     "postgresql": [
         "SELECT c.relname, a.attnum, a.attname, format_type(a.atttypid, a.atttypmod), "
-        "a.attnotnull, pg_get_expr(d.adbin, d.adrelid), col_description(c.oid, a.attnum) "
+        "a.attnotnull, pg_get_expr(d.adbin, d.adrelid), col_description(c.oid, a.attnum), "
+        "a.attidentity, a.attgenerated "
         "FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
         "JOIN pg_namespace n ON n.oid = c.relnamespace "
         "LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
@@ -46,9 +48,9 @@ _QUERIES: dict[str, list[str]] = {
     ],
     "mysql": [
         "SELECT TABLE_NAME, ORDINAL_POSITION, COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, "
-        "COLUMN_DEFAULT, EXTRA, COLUMN_COMMENT FROM information_schema.COLUMNS "
+        "COLUMN_DEFAULT, EXTRA, COLUMN_COMMENT, GENERATION_EXPRESSION FROM information_schema.COLUMNS "
         f"WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME NOT LIKE '{RESERVED_PREFIX}%' ORDER BY 1, 2",
-        "SELECT TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX, COLUMN_NAME, NON_UNIQUE "
+        "SELECT TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX, COLUMN_NAME, NON_UNIQUE, SUB_PART, INDEX_TYPE "
         "FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() "
         f"AND TABLE_NAME NOT LIKE '{RESERVED_PREFIX}%' ORDER BY 1, 2, 3",
         "SELECT k.TABLE_NAME, k.CONSTRAINT_NAME, k.COLUMN_NAME, k.REFERENCED_TABLE_NAME, "
@@ -61,7 +63,7 @@ _QUERIES: dict[str, list[str]] = {
         "SELECT TABLE_NAME, CONSTRAINT_NAME, CHECK_CLAUSE FROM information_schema.TABLE_CONSTRAINTS "
         "NATURAL JOIN information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE() "
         f"AND CONSTRAINT_TYPE = 'CHECK' AND TABLE_NAME NOT LIKE '{RESERVED_PREFIX}%' ORDER BY 1, 2",
-        "SELECT TABLE_NAME, TABLE_COMMENT FROM information_schema.TABLES "
+        "SELECT TABLE_NAME, TABLE_COMMENT, ENGINE, TABLE_COLLATION FROM information_schema.TABLES "
         f"WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME NOT LIKE '{RESERVED_PREFIX}%' ORDER BY 1",
     ],
 }

@@ -9,7 +9,15 @@ from typing import Any
 import sqlalchemy as sa
 from alembic.operations import ops
 
-from . import canonical, constraint_lookup, constraint_names, dialect_sql, type_checks
+from . import (
+    canonical,
+    constraint_lookup,
+    constraint_names,
+    dialect_sql,
+    diff_features,
+    enum_checks,
+    type_checks,
+)
 from . import snapshot as snap_mod
 from .plan import (
     BLOCKING,
@@ -122,13 +130,28 @@ def diff_table(
 
     # indexes (by name)
     old_ix, new_ix = _by_key(old["indexes"]), _by_key(new["indexes"])
-    renamed_cols = set(col_renames)
+    recreated = {
+        c
+        for c in new_cols
+        if (o := next((o for o, n in col_renames.items() if n == c), c)) in old_cols
+        and diff_features.recreated(old_cols[o], new_cols[c])
+    }
+    # indexes and constraints on renamed or re-created columns are made again
+    renamed_cols = set(col_renames) | recreated
     for key, ix in old_ix.items():
-        if key not in new_ix or new_ix[key] != ix or set(ix["columns"]) & renamed_cols:
+        if (
+            key not in new_ix
+            or not _same_index(ix, new_ix[key], name)
+            or _touches(ix, renamed_cols)
+        ):
             idx = next(i for i in old_table.indexes if i.name == ix["name"])
             first.append(Change(ops.DropIndexOp.from_index(idx), "drop_index", name, ix["name"]))
     for key, ix in new_ix.items():
-        if key not in old_ix or old_ix[key] != ix or set(old_ix[key]["columns"]) & renamed_cols:
+        if (
+            key not in old_ix
+            or not _same_index(old_ix[key], ix, name)
+            or _touches(old_ix[key], renamed_cols)
+        ):
             idx = next(i for i in new_table.indexes if i.name == ix["name"])
             level, reason = (BLOCKING, "fails if duplicates exist") if ix["unique"] else (SAFE, "")
             last.append(
@@ -257,17 +280,30 @@ def diff_table(
         oname = next((o for o, n in col_renames.items() if n == c), c)
         if oname not in old_cols:
             continue
+        if c in recreated:
+            middle.extend(diff_features.recreate(name, old_cols[oname], new_cols[c], dialect))
+            continue
+        ident_off, ident_on = diff_features.identity_changes(
+            name, old_cols[oname], new_cols[c], dialect
+        )
+        auto_off.extend(ident_off)
         change = _alter(
             name, c, old_cols[oname], new_cols[c], old_table.c[oname], new_table.c[c], dialect
         )
         if change is not None:
             middle.append(change)
-            if getattr(change.op, "modify_type", None) is not None:
-                # the old type's own CHECK goes with it (the new type's is added by the alter)
+        # a non-native enum's CHECK follows its values (enum_checks, every dialect); any
+        # other type-made CHECK (a non-native boolean's) goes with its old type
+        check_off, check_on = enum_checks.changes(name, old_cols[oname], new_cols[c], dialect)
+        first.extend(check_off)
+        last.extend(check_on)
+        if change is not None and getattr(change.op, "modify_type", None) is not None:
+            if not check_off and not check_on:
                 first += type_checks.drops(name, oname, old_table, old, dialect)
         auto = _autoincrement(name, c, old_cols[oname], new_cols[c], new_table.c[c], dialect)
         if auto is not None:
             (auto_off if not new_cols[c].get("autoincrement") else auto_on).append(auto)
+        auto_on.extend(ident_on)
 
     changes = first + middle + last
     if old["primary_key"]["columns"] != new["primary_key"]["columns"]:
@@ -309,6 +345,9 @@ def diff_table(
                 name,
             )
         )
+    options = diff_features.table_option_change(name, old, new, dialect)
+    if options is not None:
+        changes.append(options)
     if not changes:
         return None
     return TableGroup(name, changes, old, new, dropped_cons, added_cons)
@@ -344,6 +383,10 @@ def drop_constraint(
                     dialect, table, item["columns"], data
                 )
     return Change(op, f"drop_{kind}", table, dialect_sql.label(item), extra=extra)
+
+
+def _same_index(old: dict[str, Any], new: dict[str, Any], table: str) -> bool:
+    return canonical.index(old, table) == canonical.index(new, table)
 
 
 def _touches(item: dict[str, Any], renamed: set[str]) -> bool:
@@ -399,13 +442,13 @@ def _alter(
     kw: dict[str, Any] = {}
     reasons: list[str] = []
     level = SAFE
-    native_enum = dialect == "postgresql" and canonical.enum_values(new) is not None
+    native_enum = dialect == "postgresql" and canonical.native_enum(new)
     values_changed = canonical.enum_values(old) != canonical.enum_values(new) and not native_enum
     if (
         canonical.sql_type(old["sql_type"], dialect) != canonical.sql_type(new["sql_type"], dialect)
         or values_changed
     ):
-        kw["modify_type"] = new_col.type
+        kw["modify_type"] = enum_checks.unbound(new_col.type)
         if dialect == "postgresql":
             quoted = snap_mod.dialect_for(dialect).identifier_preparer.quote(column)
             kw["postgresql_using"] = f"{quoted}::{new['sql_type']}"
@@ -441,7 +484,7 @@ def _alter(
     op = ops.AlterColumnOp(
         table,
         column,
-        existing_type=old_col.type,
+        existing_type=enum_checks.unbound(old_col.type),
         existing_nullable=old["nullable"],
         existing_server_default=snap_mod.server_default_obj(old.get("server_default")),
         existing_comment=old.get("comment"),

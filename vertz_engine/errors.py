@@ -18,6 +18,11 @@ class SnapshotError(VertzError):
     """A snapshot file cannot be read (corrupt, wrong format)."""
 
 
+class UnsupportedModel(VertzError):
+    """The models ask for something flask-vertz cannot migrate (refused before any file is
+    written)."""
+
+
 class MigrationFileError(VertzError):
     """A migration file is malformed, or its body does not match its checksum."""
 

@@ -33,8 +33,14 @@ def _context(conn: Connection, metadata: sa.MetaData) -> MigrationContext:
 
 def drift(conn: Connection, metadata: sa.MetaData) -> list[str]:
     """Differences between the live database and ``metadata``, one line each."""
+    from . import drift_features
+
     ctx = _context(conn, metadata)
-    return [_describe(d) for d in compare_metadata(ctx, metadata)] + check_drift(conn, metadata)
+    return (
+        [_describe(d) for d in compare_metadata(ctx, metadata)]
+        + check_drift(conn, metadata)
+        + drift_features.drift(conn, metadata)
+    )
 
 
 def _describe(diff: Any) -> str:

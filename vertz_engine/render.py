@@ -84,6 +84,9 @@ def _render_group(operations: Operations, group: TableGroup, dialect: Dialect) -
                 added.append(op.column.name)
     after = snap_mod.add_table(sa.MetaData(), group.table, group.after)
     _add_referred_stubs(after, group.after)
+    # computed columns are never copied (SQLite refuses writes to them): the new table
+    # computes them from the copied columns
+    added += [c.name for c in after.columns if c.computed is not None and c.name not in added]
     order = tuple(c.name for c in after.columns)
     with operations.batch_alter_table(
         group.table, copy_from=after, recreate="always", partial_reordering=[order]
@@ -113,6 +116,8 @@ def _is_rename(op: ops.MigrateOperation) -> bool:
 
 def _sqlite_in_place(change: Change, before: dict[str, Any]) -> bool:
     op = change.op
+    if change.kind == "table_options":
+        return False  # sqlite_autoincrement, sqlite_with_rowid: only CREATE TABLE sets them
     if isinstance(op, ops.DropColumnOp):
         return _drop_in_place(op.column_name, before)
     if isinstance(op, (ops.CreateIndexOp, ops.DropIndexOp)):
@@ -128,6 +133,8 @@ def _drop_in_place(column: str, table: dict[str, Any]) -> bool:
         return False
     if column in table["primary_key"]["columns"]:
         return False
+    if any(c.get("computed") for c in table["columns"]):
+        return False  # a generated column may read it, or be it
     for key in ("indexes", "unique_constraints", "foreign_keys"):
         if any(column in item["columns"] for item in table.get(key, [])):
             return False
@@ -136,7 +143,7 @@ def _drop_in_place(column: str, table: dict[str, Any]) -> bool:
 
 def _add_in_place(col: sa.Column[Any]) -> bool:
     """Whether SQLite's ``ALTER TABLE ADD COLUMN`` can add ``col`` (else: rebuild)."""
-    if col.primary_key or col.unique or col.foreign_keys:
+    if col.primary_key or col.unique or col.foreign_keys or col.computed is not None:
         return False
     sd = col.server_default
     if sd is None:

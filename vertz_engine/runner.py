@@ -22,7 +22,8 @@ from .errors import MigrationFailed
 
 _IDENT = r'(?:"(?:[^"]|"")+"|`[^`]+`|\[[^\]]+\]|[A-Za-z_][A-Za-z0-9_$]*)'
 _DROP = re.compile(rf"^DROP TABLE ({_IDENT})\s*;?$", re.I)
-_REBUILD_RENAME = re.compile(rf"^ALTER TABLE (_alembic_tmp_\S+) RENAME TO ({_IDENT})\s*;?$", re.I)
+_RENAME = re.compile(rf"^ALTER TABLE ({_IDENT}) RENAME TO ({_IDENT})\s*;?$", re.I)
+_REBUILD_PREFIX = "_alembic_tmp_"
 
 
 def _reason(exc: sa.exc.DBAPIError) -> str:
@@ -70,6 +71,15 @@ def data_statements(statements: list[str]) -> list[str]:
     return out
 
 
+def _rebuild_target(code: str) -> str | None:
+    """The table a rebuild's final rename brings back (``ALTER TABLE _alembic_tmp_t RENAME
+    TO t``, whatever quoting the names need), or None for any other statement."""
+    m = _RENAME.match(code)
+    if m and _unquote(m.group(1)).lower() == _REBUILD_PREFIX + _unquote(m.group(2)).lower():
+        return _unquote(m.group(2))
+    return None
+
+
 def _code(statement: str) -> str:
     lines = [ln for ln in statement.splitlines() if not ln.strip().startswith("--")]
     return "\n".join(lines).strip()
@@ -93,22 +103,24 @@ def execute(
         try:
             if sqlite and (m := _DROP.match(code)):
                 table = _unquote(m.group(1))
+                # SQLite matches names case-insensitively, and keeps them as written
                 raw.run(
-                    "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?",
+                    "SELECT sql FROM sqlite_master WHERE type = 'trigger' "
+                    "AND tbl_name = ? COLLATE NOCASE ORDER BY name",
                     (table,),
                 )
-                saved_triggers[table] = [row[0] for row in raw.cursor.fetchall() if row[0]]
+                saved_triggers[table.lower()] = [row[0] for row in raw.cursor.fetchall() if row[0]]
             if statement.lstrip().startswith(OUTSIDE_TRANSACTION):
                 with connect(conn.engine) as side:
                     side.exec_driver_sql(statement)
-            elif sqlite and (m := _REBUILD_RENAME.match(code)):
+            elif sqlite and (rebuilt := _rebuild_target(code)) is not None:
                 legacy = raw.one("PRAGMA legacy_alter_table")
                 raw.run("PRAGMA legacy_alter_table=ON")
                 try:
                     raw.run(statement)
                 finally:
                     raw.run(f"PRAGMA legacy_alter_table={1 if legacy and legacy[0] else 0}")
-                for trigger in saved_triggers.pop(_unquote(m.group(2)), []):
+                for trigger in saved_triggers.pop(rebuilt.lower(), []):
                     raw.run(trigger)
             else:
                 raw.run(statement)

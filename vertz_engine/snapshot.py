@@ -18,6 +18,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.elements import TextClause
 from sqlalchemy.util import OrderedSet
 
+from . import features
 from .constraint_names import fit
 from .errors import SnapshotError
 from .typespec import type_from_spec, type_spec
@@ -151,10 +152,16 @@ def _column(column: sa.Column[Any], table: sa.Table, dialect: Dialect, auto: Any
         "sql_type": sql_type,
         "nullable": bool(column.nullable),
     }
+    identity = features.identity(column, dialect)
+    if identity is not None:
+        data["identity"] = identity
     if column.primary_key:
         data["primary_key"] = True
-        if auto is column and column.autoincrement is not False:
+        if auto is column and column.autoincrement is not False and identity is None:
             data["autoincrement"] = True
+    computed = features.computed(column, dialect)
+    if computed is not None:
+        data["computed"] = computed
     if column.server_default is not None:
         sd = _server_default(column, dialect)
         if sd is not None:
@@ -184,7 +191,10 @@ def _index(index: sa.Index, dialect: Dialect) -> dict[str, Any]:
     if dialect.name in ("postgresql", "sqlite") and index.kwargs:
         where = index.kwargs.get(f"{dialect.name}_where")
     if where is not None:
-        data["where"] = _sql(where, dialect)
+        data["where"] = features.ddl_sql(where, dialect)
+    options = features.index_options(index, dialect)
+    if options:
+        data["options"] = options
     return data
 
 
@@ -231,6 +241,9 @@ def _table(table: sa.Table, dialect: Dialect) -> dict[str, Any]:
     }
     if table.comment:
         data["comment"] = table.comment
+    options = features.table_options(table, dialect)
+    if options:
+        data["options"] = options
     return data
 
 
@@ -261,6 +274,7 @@ def from_metadata(metadata: sa.MetaData, dialect: Dialect) -> Snapshot:
     for table in metadata.tables.values():
         if table.name.startswith(RESERVED_PREFIX):
             continue
+        features.check_table(table)
         tables[table.fullname] = _table(table, dialect)
     return {"format": FORMAT, "dialect": dialect.name, "tables": dict(sorted(tables.items()))}
 
@@ -300,6 +314,11 @@ def _table_problem(table: Any) -> str | None:
                 return f"a column has no valid {key!r}"
         if not isinstance(col["type"].get("class"), str):
             return f"column {col['name']!r} has no type class"
+        problem = features.column_problem(col)
+        if problem:
+            return problem
+    if not isinstance(table.get("options", {}), dict):
+        return "'options' is not an object"
     pk = table.get("primary_key")
     if not isinstance(pk, dict) or not isinstance(pk.get("columns"), list):
         return "no valid 'primary_key'"
@@ -308,6 +327,8 @@ def _table_problem(table: Any) -> str | None:
         if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
             return f"no valid {key!r}"
         for item in items:
+            if not isinstance(item.get("options", {}), dict):
+                return f"an entry of {key!r} has 'options' that are not an object"
             if key != "check_constraints" and not isinstance(item.get("columns"), list):
                 return f"an entry of {key!r} has no 'columns'"
             if key == "check_constraints" and not isinstance(item.get("sqltext"), str):
@@ -340,10 +361,11 @@ def column_from(data: dict[str, Any], dialect: str | None = None) -> sa.Column[A
     return sa.Column(
         data["name"],
         type_,
+        *features.column_extras(data),
         primary_key=bool(data.get("primary_key")),
         nullable=bool(data["nullable"]),
         autoincrement=True
-        if data.get("autoincrement")
+        if data.get("autoincrement") or data.get("identity") is not None
         else ("auto" if not data.get("primary_key") else False),
         server_default=server_default_obj(data.get("server_default")),
         default=data.get("default"),
@@ -373,7 +395,14 @@ def add_table(
             check._set_parent_with_dispatch(col)
         else:
             items.append(check)
-    table = sa.Table(name, metadata, *items, schema=schema or None, comment=data.get("comment"))
+    table = sa.Table(
+        name,
+        metadata,
+        *items,
+        schema=schema or None,
+        comment=data.get("comment"),
+        **features.decoded(data),
+    )
     # SQLAlchemy keeps a table's constraints and indexes in sets, which Alembic iterates to
     # render CREATE TABLE and SQLite's table rebuild: ordered sets (in the snapshot's order)
     # make the generated SQL the same in every run, whatever the hash seed or addresses.
@@ -409,7 +438,7 @@ def index_from(table: sa.Table, data: dict[str, Any]) -> sa.Index:
             exprs.append(sa.text(expr[1:-1]))
         else:
             exprs.append(table.c[expr])
-    kwargs: dict[str, Any] = {}
+    kwargs: dict[str, Any] = features.decoded(data)
     if data.get("where"):
         kwargs["postgresql_where"] = sa.text(data["where"])
         kwargs["sqlite_where"] = sa.text(data["where"])
