@@ -226,12 +226,15 @@ def select_sql(conn: Connection, item: Item, *, copy: bool = False) -> str:
 
 
 def _unique_name(created_at: str, taken: set[str]) -> str:
+    """The UTC second the backup was made; later ones in the same second get ``-02``,
+    ``-03``, ... after the highest taken (never a pruned name again), so names sort in the
+    order the backups were made."""
     base = created_at[:19].replace("-", "").replace(":", "").replace("T", "-")
-    name, n = base, 1
-    while name in taken:
-        n += 1
-        name = f"{base}-{n}"
-    return name
+    same = [t for t in taken if t == base or t.startswith(base + "-")]
+    if not same:
+        return base
+    numbers = [int(t.rsplit("-", 1)[1]) if t != base else 1 for t in same]
+    return f"{base}-{max(numbers) + 1:02d}"
 
 
 class FileStore:
