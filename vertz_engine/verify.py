@@ -97,7 +97,7 @@ def wipe(engine: Engine) -> list[str]:
 
 def _require_empty(engine: Engine) -> None:
     with engine.connect() as conn:
-        tables = [t for t in sa.inspect(conn).get_table_names() if t]
+        tables = sa.inspect(conn).get_table_names()
     if tables:
         raise VertzError(
             f"the scratch database must be empty, but it has {len(tables)} table(s): "
