@@ -17,7 +17,7 @@ from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.schema import CreateIndex, CreateTable
 
 from bench.schema import build
-from vertz_engine.sqlsplit import split
+from vertz_engine.files.sqlsplit import split
 
 DIALECTS = {
     "sqlite": sqlite.dialect(),

@@ -23,9 +23,9 @@ from vertz_engine.errors import (
     ProductionGuard,
     VertzError,
 )
-from vertz_engine.migration_file import slugify
+from vertz_engine.files.migration_file import slugify
+from vertz_engine.plan.renames import RenameCandidate, default_questioner
 from vertz_engine.project import parse_renames
-from vertz_engine.renames import RenameCandidate, default_questioner
 from vertz_engine.secrets import mask_urls_in
 
 from . import output
@@ -626,7 +626,7 @@ def adopt(name: str, as_json: bool) -> None:
 @with_appcontext
 @handle_errors
 def erd(out: Path | None, check: bool) -> None:
-    from vertz_engine import erd as erd_mod
+    from vertz_engine.schema import erd as erd_mod
 
     project = _project()
     text = erd_mod.diagram(project.metadata, project.engine.dialect)

@@ -10,12 +10,12 @@ from typing import Any
 
 import click
 
-from vertz_engine.diff import BLOCKING, DESTRUCTIVE, Change, Plan, RenameCandidate
 from vertz_engine.errors import DestructiveChanges, MigrationsFolderProblem
-from vertz_engine.guard import Loss
+from vertz_engine.losses import Loss
+from vertz_engine.plan.model import BLOCKING, DESTRUCTIVE, Change, Plan
+from vertz_engine.plan.renames import UNSURE, RenameCandidate
 from vertz_engine.project import ApplyResult, CheckResult
-from vertz_engine.renames import UNSURE
-from vertz_engine.results import change_dict
+from vertz_engine.workflows.results import change_dict
 
 _LEVEL_COLOUR = {DESTRUCTIVE: "red", BLOCKING: "yellow"}
 

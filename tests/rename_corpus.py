@@ -8,7 +8,7 @@ Renames come from real projects' migration histories (the ``source`` names the r
 and file) and from the change families seen there; the unrelated pairs are the naming pairs
 that sit side by side in real schemas (first/last, billing/shipping, created/updated, ...).
 ``tests/test_rename_corpus.py`` runs every case through the real decision
-(:func:`vertz_engine.renames.judge`) and measures it.
+(:func:`vertz_engine.plan.renames.judge`) and measures it.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from vertz_engine import snapshot
-from vertz_engine.diff import diff
-from vertz_engine.renames import Confidence
+from vertz_engine.plan.diff import diff
+from vertz_engine.plan.renames import Confidence
+from vertz_engine.schema import snapshot
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
 
 from tests.conftest import AppFactory
-from vertz_engine.backup import KEEP
+from vertz_engine.db.backup import KEEP
 
 DEV = {"VERTZ_ENV": "development"}
 

@@ -22,8 +22,8 @@ from flask_sqlalchemy import SQLAlchemy
 from tests import models
 from tests.oracle import expected, reflect
 from tests.test_cli import run
-from vertz_engine import migration_file
 from vertz_engine.errors import VertzError
+from vertz_engine.files import migration_file
 
 DEV = {"VERTZ_ENV": "development"}
 
@@ -398,7 +398,7 @@ def test_sqlite_no_transaction_file_fails_whole_and_says_so(make_app_on, tmp_pat
     assert reflect(engine) == before
     assert _applied(app) == ["0001_init"]
     assert [p["name"] for p in _status(app)["pending"]] == ["0002_bad"]
-    from vertz_engine.txmode import run_mode  # the one owner of the decision
+    from vertz_engine.files.txmode import run_mode  # the one owner of the decision
 
     f = migration_file.parse(path)
     assert run_mode("sqlite", f).transactional

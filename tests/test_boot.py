@@ -131,7 +131,7 @@ def test_not_null_column_on_table_with_rows_is_explained_and_nothing_changes(
             done = sa.Column(sa.Boolean, nullable=False, server_default=sa.false())
             owner = sa.Column(sa.String(50), nullable=False)
 
-    from vertz_engine.facts import BlockingChange
+    from vertz_engine.db.facts import BlockingChange
 
     with pytest.raises(
         BlockingChange,

@@ -8,8 +8,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, postgresql
 
-from vertz_engine import snapshot
-from vertz_engine.diff import diff
+from vertz_engine.plan.diff import diff
+from vertz_engine.schema import snapshot
 
 Col = Callable[[], sa.Column]  # type: ignore[type-arg]
 

@@ -12,7 +12,7 @@ from flask import Flask
 from tests import models
 from tests.conftest import AppFactory
 from tests.oracle import expected_sqlite, reflect
-from vertz_engine import migration_file
+from vertz_engine.files import migration_file
 
 
 def run(app: Flask, *args: str, input: str | None = None):  # type: ignore[no-untyped-def]

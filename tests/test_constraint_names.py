@@ -413,10 +413,10 @@ def test_mysql_unnamed_enum_check_goes_with_its_type(
 def test_lookup_statements_survive_the_splitter(dialect: str) -> None:
     """The file's text splits back into exactly the statements rendered (the DO block is one
     statement; the MySQL lookup is four plain ones), whatever the names hold."""
-    from vertz_engine import snapshot as snap_mod
-    from vertz_engine.diff import diff
-    from vertz_engine.render import render
-    from vertz_engine.sqlsplit import split
+    from vertz_engine.files.sqlsplit import split
+    from vertz_engine.plan.diff import diff
+    from vertz_engine.plan.render import render
+    from vertz_engine.schema import snapshot as snap_mod
 
     d = snap_mod.dialect_for(dialect)
     for old, new in ((_odd_models(1), _odd_models(2)), (_models(1, (0, 1)), _models(2, (1, 0)))):
@@ -429,8 +429,8 @@ def test_lookup_statements_survive_the_splitter(dialect: str) -> None:
 def test_names_are_fitted_as_the_database_stores_them() -> None:
     """A convention name over the limit is shortened as SQLAlchemy shortens it, then cut at
     63 bytes on PostgreSQL; an explicit one over the limit is refused at generation."""
-    from vertz_engine import snapshot as snap_mod
     from vertz_engine.errors import SnapshotError
+    from vertz_engine.schema import snapshot as snap_mod
 
     pg, my = snap_mod.dialect_for("postgresql"), snap_mod.dialect_for("mysql")
     for version in (1, 2):

@@ -49,7 +49,7 @@ BAD = "ALTER TABLE todos ADD COLUMN a INTEGER;\n\nALTER TABLE no_such_table ADD 
 
 
 def _write_bad_file(app, tmp_path: Path) -> Path:  # type: ignore[no-untyped-def]
-    from vertz_engine import migration_file
+    from vertz_engine.files import migration_file
 
     path = tmp_path / "migrations" / "0002_bad.sql"
     path.write_text(migration_file.render("0002_bad", [BAD], ["SELECT 1"]))
@@ -116,7 +116,7 @@ def test_failed_migration_on_mysql_is_recorded_and_resolved(
 
 
 def test_no_transaction_file_on_postgres(make_app_on, postgres_url: str, tmp_path: Path) -> None:
-    from vertz_engine import migration_file
+    from vertz_engine.files import migration_file
 
     factory = make_app_on(postgres_url)
     app = factory(models.v1, VERTZ_AUTO_APPLY=False)
@@ -134,7 +134,7 @@ def test_no_transaction_file_on_postgres(make_app_on, postgres_url: str, tmp_pat
 
 
 def test_same_number_and_out_of_order_files(make_app: AppFactory, tmp_path: Path) -> None:
-    from vertz_engine import migration_file
+    from vertz_engine.files import migration_file
 
     app = dev_app(make_app, models.v1)
     assert run(app, "migrate", "dev", "--name", "init").exit_code == 0
@@ -172,7 +172,7 @@ def test_same_number_and_out_of_order_files(make_app: AppFactory, tmp_path: Path
 
 
 def test_out_of_order_needs_a_flag(make_app: AppFactory, tmp_path: Path) -> None:
-    from vertz_engine import migration_file
+    from vertz_engine.files import migration_file
 
     app = dev_app(make_app, models.v1)
     assert run(app, "migrate", "dev", "--name", "init").exit_code == 0
@@ -214,7 +214,7 @@ DEVELOPMENT_HINT = (
 
 
 def test_production_guard(make_app: AppFactory, tmp_path: Path) -> None:
-    from vertz_engine import migration_file
+    from vertz_engine.files import migration_file
 
     app = dev_app(make_app, models.v1)
     assert run(app, "migrate", "dev", "--name", "init", "--create-only").exit_code == 0
@@ -328,7 +328,7 @@ def test_lock_held_elsewhere_says_who(
     app = factory(models.v1, VERTZ_AUTO_APPLY=False, VERTZ_LOCK_TIMEOUT=0.5)
     assert run(app, "migrate", "dev", "--name", "init", "--create-only").exit_code == 0
     holder = sa.create_engine(url)
-    from vertz_engine.database import PG_LOCK_KEY
+    from vertz_engine.db.database import PG_LOCK_KEY
 
     with holder.connect() as conn:
         if dialect_kind == "postgres":

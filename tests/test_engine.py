@@ -11,16 +11,18 @@ import sqlalchemy as sa
 
 from tests import models
 from tests.oracle import reflect
-from vertz_engine import database, history, migration_file, snapshot
+from vertz_engine.db import database, history
+from vertz_engine.db.runner import execute
 from vertz_engine.errors import MigrationFailed, SnapshotError
-from vertz_engine.runner import execute
-from vertz_engine.snapshot_file import load
-from vertz_engine.sqlsplit import split
+from vertz_engine.files import migration_file
+from vertz_engine.files.snapshot_file import load
+from vertz_engine.files.sqlsplit import split
+from vertz_engine.schema import snapshot
 
 SNAPSHOT_SCRIPT = """
 import sys
 from tests import models
-from vertz_engine import snapshot
+from vertz_engine.schema import snapshot
 md = models.metadata_of(models.v3)
 sys.stdout.write(snapshot.dumps(snapshot.from_metadata(md, snapshot.dialect_for(sys.argv[1]))))
 """
@@ -73,7 +75,7 @@ def test_missing_snapshot_is_none_and_bad_format_names_the_file(tmp_path: Path) 
 
 
 def test_snapshot_types_outside_sqlalchemy_are_refused() -> None:
-    from vertz_engine.typespec import type_from_spec
+    from vertz_engine.schema.typespec import type_from_spec
 
     with pytest.raises(SnapshotError, match="only sqlalchemy types are allowed"):
         type_from_spec({"class": "os.system"})

@@ -16,7 +16,7 @@ from flask_sqlalchemy import SQLAlchemy
 from tests import models
 from tests.conftest import AppFactory
 from tests.test_cli import run
-from vertz_engine import erd
+from vertz_engine.schema import erd
 
 MERMAID = Path(__file__).parent / "mermaid"
 
@@ -99,7 +99,7 @@ def test_mermaid_parses_the_diagrams(mermaid_parse) -> None:  # type: ignore[no-
 
 
 def _dialect(name: str) -> sa.Dialect:
-    from vertz_engine.snapshot import dialect_for
+    from vertz_engine.schema.snapshot import dialect_for
 
     return dialect_for(name)
 

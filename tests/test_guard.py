@@ -16,7 +16,8 @@ import sqlalchemy as sa
 from tests import models
 from tests.conftest import AppFactory
 from tests.test_cli import dev_app, run
-from vertz_engine import guard, migration_file
+from vertz_engine import losses
+from vertz_engine.files import guard, migration_file
 
 # -- the corpus ------------------------------------------------------------------------------
 
@@ -40,10 +41,10 @@ CASINGS: list[Callable[[str], str]] = [str.upper, str.lower, str.title]
 def _destructive() -> Iterator[tuple[list[str], str, str]]:
     """(tokens, kind, target) of destructive statements; ``{T}``/``{C}`` are name slots."""
     for if_exists, cascade in itertools.product(["", "IF EXISTS"], ["", "CASCADE"]):
-        yield ["DROP", "TABLE", if_exists, "{T}", cascade], guard.DROP_TABLE, "{t}"
-        yield ["TRUNCATE", "TABLE" if cascade else "", "{T}", cascade], guard.TRUNCATE, "{t}"
-        yield ["DROP", "SCHEMA", if_exists, "s", cascade], guard.DROP_SCHEMA, "s"
-        yield ["DROP", "TYPE", if_exists, "x", "CASCADE"], guard.CASCADE, "x"
+        yield ["DROP", "TABLE", if_exists, "{T}", cascade], losses.DROP_TABLE, "{t}"
+        yield ["TRUNCATE", "TABLE" if cascade else "", "{T}", cascade], losses.TRUNCATE, "{t}"
+        yield ["DROP", "SCHEMA", if_exists, "s", cascade], losses.DROP_SCHEMA, "s"
+        yield ["DROP", "TYPE", if_exists, "x", "CASCADE"], losses.CASCADE, "x"
     alter_heads = [["ALTER", "TABLE"], ["ALTER", "TABLE", "ONLY"], ["ALTER", "TABLE", "IF EXISTS"]]
     before = [
         [],
@@ -53,22 +54,22 @@ def _destructive() -> Iterator[tuple[list[str], str, str]]:
     after = [[], [",", "ADD", "COLUMN", "z", "int"], [",", "DROP", "CONSTRAINT", "c"]]
     drops = [["DROP", "COLUMN"], ["DROP"], ["DROP", "COLUMN", "IF EXISTS"], ["DROP", "IF EXISTS"]]
     for head, pre, drop, post in itertools.product(alter_heads, before, drops, after):
-        yield [*head, "{T}", *pre, *drop, "{C}", *post], guard.DROP_COLUMN, "{t}.{c}"
+        yield [*head, "{T}", *pre, *drop, "{C}", *post], losses.DROP_COLUMN, "{t}.{c}"
     for head, pre in itertools.product(alter_heads, before):
         yield (
             [*head, "{T}", *pre, "ALTER", "COLUMN", "{C}", "TYPE", "varchar(10)"],
-            guard.CHANGE_TYPE,
+            losses.CHANGE_TYPE,
             "{tn}.{c}",
         )
         yield (
             [*head, "{T}", *pre, "MODIFY", "{C}", "int", "NOT NULL"],
-            guard.CHANGE_TYPE,
+            losses.CHANGE_TYPE,
             "{tn}.{c}",
         )
-        yield [*head, "{T}", *pre, "CHANGE", "{C}", "w", "int"], guard.CHANGE_TYPE, "{tn}.w"
-    yield ["DELETE", "FROM", "{T}"], guard.DELETE_ALL, "{t}"
-    yield ["DELETE", "FROM", "ONLY", "{T}"], guard.DELETE_ALL, "{t}"
-    yield ["ALTER", "TABLE", "{T}", "DROP", "PARTITION", "p1"], guard.DROP_PARTITION, "{t}"
+        yield [*head, "{T}", *pre, "CHANGE", "{C}", "w", "int"], losses.CHANGE_TYPE, "{tn}.w"
+    yield ["DELETE", "FROM", "{T}"], losses.DELETE_ALL, "{t}"
+    yield ["DELETE", "FROM", "ONLY", "{T}"], losses.DELETE_ALL, "{t}"
+    yield ["ALTER", "TABLE", "{T}", "DROP", "PARTITION", "p1"], losses.DROP_PARTITION, "{t}"
 
 
 def _harmless() -> Iterator[list[str]]:
@@ -186,17 +187,17 @@ def test_the_corpus_covers_every_choice() -> None:
     ("statements", "expected"),
     [
         # a column named like a keyword, quoted or qualified away
-        (['ALTER TABLE t DROP COLUMN "table"'], [(guard.DROP_COLUMN, "t.table")]),
-        (["ALTER TABLE t DROP user"], [(guard.DROP_COLUMN, "t.user")]),
-        (['DROP TABLE a, "b", s.c'], [(guard.DROP_TABLE, n) for n in ("a", "b", "s.c")]),
-        (["DROP DATABASE d"], [(guard.DROP_DATABASE, "d")]),
-        (["DROP OWNED BY app_user"], [(guard.DROP_OTHER, "app_user")]),
+        (['ALTER TABLE t DROP COLUMN "table"'], [(losses.DROP_COLUMN, "t.table")]),
+        (["ALTER TABLE t DROP user"], [(losses.DROP_COLUMN, "t.user")]),
+        (['DROP TABLE a, "b", s.c'], [(losses.DROP_TABLE, n) for n in ("a", "b", "s.c")]),
+        (["DROP DATABASE d"], [(losses.DROP_DATABASE, "d")]),
+        (["DROP OWNED BY app_user"], [(losses.DROP_OTHER, "app_user")]),
         (["DROP TEMPORARY TABLE scratch"], []),
-        (["TRUNCATE a, ONLY b RESTART IDENTITY"], [(guard.TRUNCATE, "a"), (guard.TRUNCATE, "b")]),
-        (["ALTER TABLE t DROP SYSTEM VERSIONING"], [(guard.DROP_VERSIONING, "t")]),
+        (["TRUNCATE a, ONLY b RESTART IDENTITY"], [(losses.TRUNCATE, "a"), (losses.TRUNCATE, "b")]),
+        (["ALTER TABLE t DROP SYSTEM VERSIONING"], [(losses.DROP_VERSIONING, "t")]),
         (
             ["WITH gone AS (DELETE FROM t RETURNING *) SELECT count(*) FROM gone"],
-            [(guard.DELETE_ALL, "t")],
+            [(losses.DELETE_ALL, "t")],
         ),
         # MySQL's catalog-driven SQL: the built statement is read
         (
@@ -215,10 +216,10 @@ def test_the_corpus_covers_every_choice() -> None:
                 "PREPARE st FROM @s",
                 "EXECUTE st",
             ],
-            [(guard.DROP_COLUMN, f"t.{guard.RUNTIME_NAME}")],
+            [(losses.DROP_COLUMN, f"t.{losses.RUNTIME_NAME}")],
         ),
-        (["PREPARE st FROM 'DROP TABLE t'"], [(guard.DROP_TABLE, "t")]),
-        (["PREPARE st FROM @never_set"], [(guard.DYNAMIC, "PREPARE")]),
+        (["PREPARE st FROM 'DROP TABLE t'"], [(losses.DROP_TABLE, "t")]),
+        (["PREPARE st FROM @never_set"], [(losses.DYNAMIC, "PREPARE")]),
         # PostgreSQL's catalog-driven SQL: constraint drops are harmless, built drops are not
         (
             [
@@ -230,16 +231,16 @@ def test_the_corpus_covers_every_choice() -> None:
         ),
         (
             ["DO $$ BEGIN EXECUTE 'DROP TABLE ' || quote_ident('t'); END $$"],
-            [(guard.DROP_TABLE, guard.RUNTIME_NAME)],
+            [(losses.DROP_TABLE, losses.RUNTIME_NAME)],
         ),
-        (["DO $$ DECLARE q text := 'x'; BEGIN EXECUTE q; END $$"], [(guard.DYNAMIC, "EXECUTE")]),
+        (["DO $$ DECLARE q text := 'x'; BEGIN EXECUTE q; END $$"], [(losses.DYNAMIC, "EXECUTE")]),
         # procedures: a body defined in the file is read, a call of an unknown one is not
-        (["CREATE PROCEDURE p() BEGIN DELETE FROM t; END", "CALL p()"], [(guard.DELETE_ALL, "t")]),
-        (["CALL cleanup()"], [(guard.CALL, "cleanup")]),
+        (["CREATE PROCEDURE p() BEGIN DELETE FROM t; END", "CALL p()"], [(losses.DELETE_ALL, "t")]),
+        (["CALL cleanup()"], [(losses.CALL, "cleanup")]),
         # a trigger's body runs on later writes, not at deploy
         (["CREATE TRIGGER tr AFTER INSERT ON t BEGIN DELETE FROM log; END"], []),
         (["MERGE INTO t USING s ON t.id = s.id WHEN MATCHED THEN DELETE"], []),
-        (["FROBNICATE t"], [(guard.UNKNOWN, "FROBNICATE")]),
+        (["FROBNICATE t"], [(losses.UNKNOWN, "FROBNICATE")]),
         (["VACUUM", "ANALYZE t", "PRAGMA foreign_keys=ON", "UPDATE t SET v = 0"], []),
     ],
 )
@@ -259,7 +260,7 @@ def test_statements(statements: list[str], expected: list[tuple[str, str]]) -> N
         (
             "ALTER TABLE t ALTER COLUMN c TYPE VARCHAR(50)",
             "ALTER TABLE t ALTER COLUMN c TYPE VARCHAR(100)",
-            [(guard.CHANGE_TYPE, "t.c", "from VARCHAR(100) to VARCHAR(50)")],
+            [(losses.CHANGE_TYPE, "t.c", "from VARCHAR(100) to VARCHAR(50)")],
         ),
         (
             "ALTER TABLE t ALTER COLUMN c SET DATA TYPE NUMERIC(12, 2)",
@@ -269,12 +270,12 @@ def test_statements(statements: list[str], expected: list[tuple[str, str]]) -> N
         (
             "ALTER TABLE t ALTER COLUMN c TYPE NUMERIC(12,3)",
             "ALTER TABLE t ALTER COLUMN c TYPE NUMERIC(10,2)",
-            [(guard.CHANGE_TYPE, "t.c", "from NUMERIC(10,2) to NUMERIC(12,3)")],
+            [(losses.CHANGE_TYPE, "t.c", "from NUMERIC(10,2) to NUMERIC(12,3)")],
         ),
         (
             "ALTER TABLE t ALTER COLUMN c TYPE TEXT",
             "ALTER TABLE t ALTER COLUMN c TYPE INTEGER",
-            [(guard.CHANGE_TYPE, "t.c", "from INTEGER to TEXT")],
+            [(losses.CHANGE_TYPE, "t.c", "from INTEGER to TEXT")],
         ),
         # MySQL restates the type for a nullability change: not a type change
         (
@@ -285,7 +286,7 @@ def test_statements(statements: list[str], expected: list[tuple[str, str]]) -> N
         (
             "ALTER TABLE t MODIFY c ENUM('a','b') NOT NULL",
             "ALTER TABLE t MODIFY c ENUM('a','b','c') NOT NULL",
-            [(guard.DROP_ENUM_VALUE, "t.c", "'c'")],
+            [(losses.DROP_ENUM_VALUE, "t.c", "'c'")],
         ),
         (
             "ALTER TABLE t MODIFY c ENUM('a','b','c') NULL",
@@ -295,7 +296,7 @@ def test_statements(statements: list[str], expected: list[tuple[str, str]]) -> N
         (
             "ALTER TABLE t CHANGE a b VARCHAR(10)",
             "ALTER TABLE t CHANGE b a VARCHAR(20)",
-            [(guard.CHANGE_TYPE, "t.b", "from VARCHAR(20) to VARCHAR(10)")],
+            [(losses.CHANGE_TYPE, "t.b", "from VARCHAR(20) to VARCHAR(10)")],
         ),
         # a PostgreSQL enum swapped for a new type of the same name
         (
@@ -331,7 +332,7 @@ def test_the_rebuild_is_exempt_on_sqlite_only(name: str, q: str) -> None:
     assert guard.read(statements, "sqlite") == []
     for dialect in ("postgresql", "mysql"):
         found = guard.read(statements, dialect)
-        assert [(f.statement, f.kind, f.target) for f in found] == [(3, guard.DROP_TABLE, name)]
+        assert [(f.statement, f.kind, f.target) for f in found] == [(3, losses.DROP_TABLE, name)]
 
 
 @pytest.mark.parametrize(
@@ -346,13 +347,13 @@ def test_the_rebuild_is_exempt_on_sqlite_only(name: str, q: str) -> None:
 def test_a_broken_rebuild_is_destructive_on_sqlite(broken: list[int]) -> None:
     statements = [REBUILD[i].format(name="todos", q="") for i in broken]
     found = guard.read(statements, "sqlite")
-    assert [(f.kind, f.target) for f in found] == [(guard.DROP_TABLE, "todos")]
+    assert [(f.kind, f.target) for f in found] == [(losses.DROP_TABLE, "todos")]
 
 
 def test_another_tables_rebuild_exempts_nothing() -> None:
     statements = [s.format(name="todos", q="") for s in REBUILD]
     statements[3] = "ALTER TABLE _alembic_tmp_todos RENAME TO archive"
-    assert [f.kind for f in guard.read(statements, "sqlite")] == [guard.DROP_TABLE]
+    assert [f.kind for f in guard.read(statements, "sqlite")] == [losses.DROP_TABLE]
 
 
 # -- files: lines, sections, generator notes ---------------------------------------------------

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from tests import models
 from tests.conftest import AppFactory
 from tests.test_cli import run
-from vertz_engine import migration_file
+from vertz_engine.files import migration_file
 
 
 def test_new_writes_an_empty_signed_file_that_deploys(make_app: AppFactory, tmp_path: Path) -> None:

@@ -22,7 +22,7 @@ from flask import Flask
 from tests import models
 from tests.conftest import AppFactory
 from tests.oracle import expected, reflect
-from vertz_engine import file_format
+from vertz_engine.files import file_format
 
 DEV = {"VERTZ_ENV": "development", "VERTZ_AUTO_APPLY": False}
 PROD = {"VERTZ_ENV": "production", "VERTZ_AUTO_APPLY": False}

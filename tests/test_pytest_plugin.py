@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from vertz_engine import migration_file
+from vertz_engine.files import migration_file
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "example_app"
 

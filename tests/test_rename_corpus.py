@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.rename_corpus import RENAMES, UNRELATED, Case, decision, measure
-from vertz_engine.renames import judge
+from vertz_engine.plan.renames import judge
 
 
 def test_no_unrelated_pair_is_taken_for_a_rename_without_a_question() -> None:

@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from vertz_engine import Project, migration_file
+from vertz_engine import Project
 from vertz_engine.errors import VertzError
-from vertz_engine.sqlsplit import split
+from vertz_engine.files import migration_file
+from vertz_engine.files.sqlsplit import split
 
 
 def _reserved_models() -> sa.MetaData:

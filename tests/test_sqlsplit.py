@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from tests.oracle import expected, reflect
 from vertz_engine.errors import MigrationFileError
-from vertz_engine.sqlsplit import split
+from vertz_engine.files.sqlsplit import split
 
 TRICKY = ["", ";", "C:\\", "\\", "a;b", "--", "/*", "*/", "$$", "#", "begin", "end;", "x\\;y"]
 
@@ -381,7 +381,7 @@ def test_trigger_and_routine_bodies_deploy(
 ) -> None:
     """Hand-written bodies with ``;`` inside, a column named ``begin``: each is one statement
     to the server, and they work."""
-    from vertz_engine import migration_file
+    from vertz_engine.files import migration_file
 
     (tmp_path / "migrations").mkdir()
     (tmp_path / "migrations" / "0001_bodies.sql").write_text(

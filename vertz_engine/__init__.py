@@ -3,10 +3,12 @@
 snapshot -> diff -> SQL (+ rollback) -> migration files -> runner -> database.
 """
 
-from .diff import Plan, RenameCandidate, diff
-from .errors import VertzError
-from .project import Project, parse_renames
-from .snapshot import from_metadata
+from vertz_engine.errors import VertzError
+from vertz_engine.plan.diff import diff
+from vertz_engine.plan.model import Plan
+from vertz_engine.plan.renames import RenameCandidate
+from vertz_engine.project import Project, parse_renames
+from vertz_engine.schema.snapshot import from_metadata
 
 __all__ = [
     "Plan",

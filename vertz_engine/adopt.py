@@ -13,12 +13,16 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from . import database, features, history, migration_file, render, snapshot_file
-from . import snapshot as snap_mod
-from .diff import Change, diff
-from .errors import VertzError
-from .project import Project
-from .snapshot import RESERVED_PREFIX
+from vertz_engine.db import database, history
+from vertz_engine.errors import VertzError
+from vertz_engine.files import migration_file, snapshot_file
+from vertz_engine.plan import render
+from vertz_engine.plan.diff import diff, reverse
+from vertz_engine.plan.model import Change
+from vertz_engine.project import Project
+from vertz_engine.schema import features
+from vertz_engine.schema import snapshot as snap_mod
+from vertz_engine.schema.snapshot import RESERVED_PREFIX
 
 ADOPTED_NOTE = "adopted: the database already had this schema; not run"
 
@@ -88,7 +92,7 @@ def adopt(project: Project, name: str = "adopted") -> AdoptResult:
     text = migration_file.render(
         path.stem,
         render.render(plan, dialect),
-        render.render(plan.reversed(), dialect),
+        render.render(reverse(plan), dialect),
         up_notes=[f"-- adopted from the database at {project.safe_url()} (not run there)"],
     )
     migration_file.write_atomic(path, text)

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .guard import Loss
+    from vertz_engine.losses import Loss
 
 
 class VertzError(Exception):

@@ -7,11 +7,11 @@ script, another framework) show its results.
 
 from __future__ import annotations
 
-from .deploy import DeployFlows
-from .dev import DevFlows, check_renames, parse_renames
-from .report import ReportFlows
-from .restore import BackupFlows, RestoreResult
-from .results import (
+from vertz_engine.workflows.deploy import DeployFlows
+from vertz_engine.workflows.dev import DevFlows, check_renames, parse_renames
+from vertz_engine.workflows.report import ReportFlows
+from vertz_engine.workflows.restore import BackupFlows, RestoreResult
+from vertz_engine.workflows.results import (
     ApplyResult,
     CheckResult,
     DeployResult,
@@ -20,9 +20,9 @@ from .results import (
     RollbackResult,
     Status,
 )
-from .rewind import DiscardResult, RewindFlows
-from .rollback import RollbackFlows
-from .workspace import MIGRATIONS_SNAPSHOT, PRODUCTION
+from vertz_engine.workflows.rewind import DiscardResult, RewindFlows
+from vertz_engine.workflows.rollback import RollbackFlows
+from vertz_engine.workflows.workspace import MIGRATIONS_SNAPSHOT, PRODUCTION
 
 __all__ = [
     "MIGRATIONS_SNAPSHOT",

@@ -16,12 +16,12 @@ from collections.abc import Callable
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from . import snapshot as snap_mod
-from .errors import VertzError
-from .introspect import drift
-from .migration_file import MigrationFile
-from .project import Project
-from .snapshot import RESERVED_PREFIX
+from vertz_engine.db.introspect import drift
+from vertz_engine.errors import VertzError
+from vertz_engine.files.migration_file import MigrationFile
+from vertz_engine.project import Project
+from vertz_engine.schema import snapshot as snap_mod
+from vertz_engine.schema.snapshot import RESERVED_PREFIX
 
 CheckFn = Callable[[Project, Engine | None], list[str]]
 
@@ -87,8 +87,8 @@ def _deploy_all(project: Project, engine: Engine) -> UpTo:
 
 def wipe(engine: Engine) -> list[str]:
     """Drop every table (and PostgreSQL enum type) of a scratch database."""
-    from . import database
-    from .deploy import _drop_everything
+    from vertz_engine.db import database
+    from vertz_engine.workflows.deploy import _drop_everything
 
     with database.connect(engine) as conn:
         with database.lock(conn, timeout=30.0):

@@ -1,0 +1,58 @@
+"""Snapshot files on disk: the migrations snapshot and the local snapshot."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from vertz_engine.errors import SnapshotError
+from vertz_engine.files.migration_file import write_atomic
+from vertz_engine.schema import snapshot as snap_mod
+from vertz_engine.schema.snapshot import Snapshot
+
+
+def load(path: Path, *, remedy: str) -> Snapshot | None:
+    """The snapshot in ``path``; None if there is no file. ``remedy`` says how to recover
+    from a corrupt file and is part of the error message."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise SnapshotError(f"cannot read snapshot {path}: {exc}") from exc
+    try:
+        data: Any = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SnapshotError(
+            f"snapshot {path} is corrupt ({exc.msg} at line {exc.lineno}). {remedy}"
+        ) from exc
+    try:
+        return snap_mod.validate(data, f"snapshot {path}")
+    except SnapshotError as exc:
+        raise SnapshotError(f"{exc}. {remedy}") from exc
+
+
+def save(path: Path, snap: Snapshot, *, fingerprint: str | None = None, **extra: Any) -> None:
+    """Write ``snap`` (plus ``extra`` top-level keys) atomically; ``fingerprint`` where the
+    caller already has it."""
+    data = dict(snap)
+    data.update(extra)
+    data["fingerprint"] = fingerprint or snap_mod.fingerprint(snap)
+    write_atomic(path, snap_mod.dumps(data))
+
+
+_FINGERPRINT = re.compile(r'"fingerprint": "(sha256:[0-9a-f]{64})"')
+
+
+def read_fingerprint(path: Path) -> str | None:
+    """The fingerprint a saved snapshot declares, read from the head of the file only (the
+    keys are sorted, so it comes second): no parse of the whole file on every boot."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(256).decode("utf-8", "replace")
+    except OSError:
+        return None
+    m = _FINGERPRINT.search(head)
+    return m.group(1) if m else None

@@ -1,0 +1,34 @@
+"""Whether a migration runs in one transaction: the one place that decides it, per dialect
+and per file marker. Everything that runs files, and every message about what a failure
+left behind, asks :func:`run_mode`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from vertz_engine.files.migration_file import MigrationFile
+
+
+@dataclass(frozen=True)
+class RunMode:
+    """How a migration runs on one database."""
+
+    transactional: bool  # DDL, data statements and the history row commit or roll back together
+    why_not: str = ""  # why a failure keeps what ran (empty when transactional)
+
+
+def run_mode(dialect: str, f: MigrationFile | None = None, *, data_only: bool = False) -> RunMode:
+    """SQLite: always one transaction (its DDL is transactional and the write lock is the
+    transaction, so ``-- vertz:no-transaction`` changes nothing there). PostgreSQL: one
+    transaction unless the file is marked ``-- vertz:no-transaction`` (for ``CREATE INDEX
+    CONCURRENTLY`` and the like). MySQL/MariaDB: never (DDL commits by itself).
+    ``data_only``: only a file's data statements run (its schema was already there), and
+    those are transactional on every database."""
+    if dialect == "sqlite" or data_only:
+        return RunMode(True)
+    if dialect in ("mysql", "mariadb"):
+        return RunMode(False, "MySQL/MariaDB cannot roll back DDL")
+    if f is not None and f.marked_no_transaction:
+        return RunMode(False, "the file is marked -- vertz:no-transaction")
+    return RunMode(True)
