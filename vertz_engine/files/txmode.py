@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from vertz_engine.dialects import traits
 from vertz_engine.files.migration_file import MigrationFile
 
 
@@ -25,10 +26,11 @@ def run_mode(dialect: str, f: MigrationFile | None = None, *, data_only: bool = 
     CONCURRENTLY`` and the like). MySQL/MariaDB: never (DDL commits by itself).
     ``data_only``: only a file's data statements run (its schema was already there), and
     those are transactional on every database."""
-    if dialect == "sqlite" or data_only:
+    db = traits(dialect)
+    if not db.honours_no_transaction or data_only:
         return RunMode(True)
-    if dialect in ("mysql", "mariadb"):
-        return RunMode(False, "MySQL/MariaDB cannot roll back DDL")
+    if not db.transactional_ddl:
+        return RunMode(False, f"{db.label} cannot roll back DDL")
     if f is not None and f.marked_no_transaction:
         return RunMode(False, "the file is marked -- vertz:no-transaction")
     return RunMode(True)

@@ -31,7 +31,7 @@ from vertz_engine.schema import snapshot as snap_mod
 
 
 def _shape(col: dict[str, Any]) -> tuple[Any, ...]:
-    return (canonical.sql_type(col["sql_type"], "*"), col["nullable"], bool(col.get("primary_key")))
+    return (canonical.sql_type(col["sql_type"], None), col["nullable"], bool(col.get("primary_key")))
 
 
 def table_shape(table: dict[str, Any]) -> list[tuple[Any, ...]]:

@@ -8,8 +8,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-_TYPE_ALIASES: dict[str, dict[str, str]] = {
-    "*": {
+from vertz_engine.dialects import traits
+
+_TYPE_ALIASES: dict[str, str] = {
         "INT": "INTEGER",
         "INT4": "INTEGER",
         "INT8": "BIGINT",
@@ -24,26 +25,25 @@ _TYPE_ALIASES: dict[str, dict[str, str]] = {
         "TIMESTAMP WITHOUT TIME ZONE": "TIMESTAMP",
         "TIME WITHOUT TIME ZONE": "TIME",
         "TIMESTAMPTZ": "TIMESTAMP WITH TIME ZONE",
-    },
-    "mysql": {"BOOLEAN": "TINYINT(1)", "INTEGER(11)": "INTEGER", "BIGINT(20)": "BIGINT"},
-    "mariadb": {"BOOLEAN": "TINYINT(1)", "JSON": "LONGTEXT"},
 }
 _NOW = {"now()", "current_timestamp", "current_timestamp()", "transaction_timestamp()"}
 _NUMERIC = re.compile(r"^[+-]?\d+(\.\d+)?$")
 _NUMBER_TYPES = ("INT", "NUMERIC", "DECIMAL", "FLOAT", "REAL", "DOUBLE", "BOOL", "TINYINT")
 
 
-def sql_type(text: str, dialect: str) -> str:
-    """``text`` (compiled DDL of a type) in one spelling per meaning."""
+def sql_type(text: str, dialect: str | None) -> str:
+    """``text`` (compiled DDL of a type) in one spelling per meaning (``dialect`` None: only
+    the spellings every database shares)."""
     t = re.sub(r"\s+", " ", text.strip().upper())
     t = re.sub(r"\s*\(\s*", "(", re.sub(r"\s*\)", ")", re.sub(r"\s*,\s*", ",", t)))
-    for table in (_TYPE_ALIASES["*"], _TYPE_ALIASES.get(dialect, {})):
+    db = traits(dialect) if dialect is not None else None
+    for table in (_TYPE_ALIASES, db.type_aliases if db else {}):
         base, paren, rest = t.partition("(")
         if t in table:
             t = table[t]
         elif base in table:
             t = table[base] + paren + rest
-    if dialect in ("mysql", "mariadb"):
+    if db and db.mysql:
         t = (
             re.sub(r"^(TINYINT|SMALLINT|MEDIUMINT|INTEGER|BIGINT)\(\d+\)$", r"\1", t)
             if t != "TINYINT(1)"

@@ -1,0 +1,165 @@
+"""One frozen traits object per database: every per-database fact lives here, once.
+
+Code elsewhere asks a question of the traits (``traits(conn).transactional_ddl``,
+``traits(name).native_enums``) instead of comparing dialect names; MariaDB extends MySQL
+(``MARIADB = replace(MYSQL, ...)``) the way Alembic's ``MariaDBImpl(MySQLImpl)`` does.
+
+``traits()`` takes what callers have at hand: a dialect name (``"mariadb"``, ``"postgres"``,
+``"sqlite3"``), a SQLAlchemy ``Dialect``, a ``Connection`` or an ``Engine``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+from typing import Any, Literal
+
+Family = Literal["sqlite", "postgresql", "mysql"]
+
+
+def _frozen(d: dict[str, str]) -> Mapping[str, str]:
+    return MappingProxyType(d)
+
+
+@dataclass(frozen=True)
+class Traits:
+    """What flask-vertz needs to know about one database."""
+
+    name: str  # SQLAlchemy's dialect name ("mariadb" for MariaDB)
+    family: Family  # the SQL it speaks: files, lexicon and catalog queries are per family
+    label: str  # for people: "PostgreSQL", "MySQL", "MariaDB", "SQLite"
+    # DDL runs inside a transaction and rolls back with it (MySQL commits each DDL itself)
+    transactional_ddl: bool
+    # a file may ask to run outside a transaction (-- vertz:no-transaction) and mean it;
+    # SQLite always runs a file in one transaction (its write lock is the transaction)
+    honours_no_transaction: bool
+    # most ALTERs are done by rebuilding the table (SQLite)
+    rebuilds_tables: bool
+    # the database names unnamed constraints itself, by rules flask-vertz must follow
+    names_constraints: bool
+    # longest identifier, and whether the limit counts bytes (PostgreSQL's NAMEDATALEN - 1)
+    max_identifier: int
+    identifier_limit_in_bytes: bool
+    identifier_quote: str
+    # ENUM is a type of its own (CREATE TYPE ... AS ENUM) rather than a column property
+    native_enums: bool
+    # string literals treat a backslash as an escape character
+    backslash_escapes: bool
+    # an index's dialect keyword arguments (postgresql_where, sqlite_where, ...) are kept
+    keeps_index_options: bool
+    # a session-level advisory lock serializes deploys (SQLite: the file's write lock)
+    advisory_lock: bool
+    # spellings of one type that this database reports for what the models declared
+    # (on top of the spellings every database shares: canonical._TYPE_ALIASES)
+    type_aliases: Mapping[str, str] = field(default_factory=lambda: _frozen({}))
+
+    @property
+    def sqlite(self) -> bool:
+        return self.family == "sqlite"
+
+    @property
+    def postgresql(self) -> bool:
+        return self.family == "postgresql"
+
+    @property
+    def mysql(self) -> bool:
+        """MySQL or MariaDB."""
+        return self.family == "mysql"
+
+    def quote(self, name: str) -> str:
+        q = self.identifier_quote
+        return q + name.replace(q, q + q) + q
+
+
+SQLITE = Traits(
+    name="sqlite",
+    family="sqlite",
+    label="SQLite",
+    transactional_ddl=True,
+    honours_no_transaction=False,
+    rebuilds_tables=True,
+    names_constraints=False,
+    max_identifier=10_000,
+    identifier_limit_in_bytes=False,
+    identifier_quote='"',
+    native_enums=False,
+    backslash_escapes=False,
+    keeps_index_options=True,
+    advisory_lock=False,
+)
+
+POSTGRESQL = Traits(
+    name="postgresql",
+    family="postgresql",
+    label="PostgreSQL",
+    transactional_ddl=True,
+    honours_no_transaction=True,
+    rebuilds_tables=False,
+    names_constraints=True,
+    max_identifier=63,
+    identifier_limit_in_bytes=True,
+    identifier_quote='"',
+    native_enums=True,
+    backslash_escapes=False,
+    keeps_index_options=True,
+    advisory_lock=True,
+)
+
+MYSQL = Traits(
+    name="mysql",
+    family="mysql",
+    label="MySQL",
+    transactional_ddl=False,
+    honours_no_transaction=True,
+    rebuilds_tables=False,
+    names_constraints=True,
+    max_identifier=64,
+    identifier_limit_in_bytes=False,
+    identifier_quote="`",
+    native_enums=False,
+    backslash_escapes=True,
+    keeps_index_options=False,
+    advisory_lock=True,
+    type_aliases=_frozen(
+        {"BOOLEAN": "TINYINT(1)", "INTEGER(11)": "INTEGER", "BIGINT(20)": "BIGINT"}
+    ),
+)
+
+MARIADB = replace(
+    MYSQL,
+    name="mariadb",
+    label="MariaDB",
+    type_aliases=_frozen({"BOOLEAN": "TINYINT(1)", "JSON": "LONGTEXT"}),
+)
+
+_BY_NAME: dict[str, Traits] = {
+    "sqlite": SQLITE,
+    "sqlite3": SQLITE,
+    "postgresql": POSTGRESQL,
+    "postgres": POSTGRESQL,
+    "mysql": MYSQL,
+    "mariadb": MARIADB,
+}
+
+
+class UnknownDialect(ValueError):
+    """A database flask-vertz does not support."""
+
+
+def traits(of: Any) -> Traits:
+    """The traits of a dialect name, a SQLAlchemy ``Dialect``, ``Connection`` or ``Engine``."""
+    if isinstance(of, Traits):
+        return of
+    name = of if isinstance(of, str) else getattr(getattr(of, "dialect", of), "name", None)
+    if not isinstance(name, str):
+        raise UnknownDialect(f"not a database dialect: {of!r}")
+    base = name.split("+", 1)[0].lower()
+    try:
+        return _BY_NAME[base]
+    except KeyError:
+        raise UnknownDialect(f"unknown database dialect {name!r}") from None
+
+
+def known(name: str) -> bool:
+    return name.split("+", 1)[0].lower() in _BY_NAME
