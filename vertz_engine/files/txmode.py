@@ -30,7 +30,7 @@ def run_mode(dialect: str, f: MigrationFile | None = None, *, data_only: bool = 
     if not db.honours_no_transaction or data_only:
         return RunMode(True)
     if not db.transactional_ddl:
-        return RunMode(False, f"{db.label} cannot roll back DDL")
+        return RunMode(False, "MySQL/MariaDB cannot roll back DDL")
     if f is not None and f.marked_no_transaction:
         return RunMode(False, "the file is marked -- vertz:no-transaction")
     return RunMode(True)
