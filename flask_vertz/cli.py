@@ -60,14 +60,7 @@ def vertz_db() -> None:
 @per_bind
 def init() -> None:
     p = project()
-    result = p.init()
-    for path in result.created:
-        click.echo(output.ok(f"created {path}"))
-    for path in result.existing:
-        click.echo(f"exists  {path} (left as it is)")
-    if result.gitignore_updated:
-        click.echo(output.ok(f"added {p.local_snapshot_path.parent.name}/ to .gitignore"))
-    click.echo("Next: start the app; in development it brings the database to the models.")
+    echo_lines(reports.init_lines(p.init(), p.local_snapshot_path))
 
 
 @vertz_db.command(help="Apply model changes straight to the database, no file (development only).")
@@ -88,8 +81,7 @@ def push(rename: tuple[str, ...], no_rename: tuple[str, ...], dry_run: bool) -> 
         return
     echo_lines(output.apply_lines(result, applied=not dry_run))
     if dry_run:
-        click.echo("\n".join(s.rstrip(";") + ";" for s in result.statements))
-        click.echo("(dry run: nothing was changed)")
+        echo_lines(reports.push_dry_run_lines(result))
 
 
 @vertz_db.group(help="Create (dev) and apply (deploy) migration files.")

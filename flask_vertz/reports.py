@@ -8,7 +8,15 @@ from pathlib import Path
 from typing import Any
 
 from vertz_engine.errors import AlembicFolder, DestructiveChanges, MigrationsFolderProblem
-from vertz_engine.project import CheckResult, DeployResult, DevPreview, RollbackResult, Status
+from vertz_engine.project import (
+    ApplyResult,
+    CheckResult,
+    DeployResult,
+    DevPreview,
+    InitResult,
+    RollbackResult,
+    Status,
+)
 
 from .config import Base
 from .output import change_line, dim, error, loss_lines, ok, warn
@@ -28,6 +36,21 @@ _REFUSED = {
 def refusal(exc: DestructiveChanges) -> str:
     """The message for a production guard refusal: what, then where, one line per loss."""
     return "\n  ".join([_REFUSED[exc.action].format(reason=exc.reason), *exc.changes])
+
+
+def init_lines(result: InitResult, local_snapshot: Path) -> Iterator[str]:
+    for path in result.created:
+        yield ok(f"created {path}")
+    for path in result.existing:
+        yield f"exists  {path} (left as it is)"
+    if result.gitignore_updated:
+        yield ok(f"added {local_snapshot.parent.name}/ to .gitignore")
+    yield "Next: start the app; in development it brings the database to the models."
+
+
+def push_dry_run_lines(result: ApplyResult) -> Iterator[str]:
+    yield "\n".join(s.rstrip(";") + ";" for s in result.statements)
+    yield "(dry run: nothing was changed)"
 
 
 def deploy_lines(result: DeployResult) -> Iterator[str]:

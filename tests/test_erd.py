@@ -141,7 +141,7 @@ def test_changes_marked_on_the_diagram(make_app: AppFactory, mermaid_parse) -> N
     the models' diagram (dropped tables and columns from ``_snapshot.json``), parseable."""
     app = make_app(models.v1, VERTZ_AUTO_APPLY=False)
     first = run(app, "erd", "--changes").output  # no files yet: everything is new ...
-    assert "    todos:::added {\n" in first and '        INTEGER id PK\n' in first
+    assert "    todos:::added {\n" in first and "        INTEGER id PK\n" in first
     assert run(app, "migrate", "dev", "--name", "init", "--create-only").exit_code == 0
     assert run(app, "erd", "--changes").output == run(app, "erd").output  # ... none left
 

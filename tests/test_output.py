@@ -130,7 +130,12 @@ def test_dry_runs_as_json_documents(make_app: AppFactory, tmp_path: Path) -> Non
     app = make_app(models.v1, VERTZ_AUTO_APPLY=False)
     doc = _json(app, "migrate", "dev", "--name", "init", "--dry-run", "--json")
     assert set(doc) == {"format", "bind"} | documented_keys("migrate dev --dry-run --json")
-    assert (doc["format"], doc["bind"], doc["dry_run"], doc["file"]) == (1, "default", True, "0001_init")
+    assert (doc["format"], doc["bind"], doc["dry_run"], doc["file"]) == (
+        1,
+        "default",
+        True,
+        "0001_init",
+    )
     assert [c["description"] for c in doc["changes"]] == ["add table todos"]
     assert any(s.startswith("CREATE TABLE todos") for s in doc["statements"])
     assert doc["rollback_statements"] == ["DROP TABLE todos;"]
