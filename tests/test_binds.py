@@ -232,6 +232,9 @@ def test_json_dry_runs_cover_every_bind(apps: Apps, tmp_path: Path) -> None:
         "add index daily_reports.ix_daily_reports_day",
     ]
     assert _run(dev, "migrate", "dev", "--name", "init").exit_code == 0  # type: ignore[attr-defined]
+    r = _run(dev, "check", "--format", "json")
+    doc = json.loads(r.output)  # type: ignore[attr-defined]
+    assert {name: d["ok"] for name, d in doc["binds"].items()} == {"default": True, "reports": True}
     r = _run(dev, "migrate", "deploy", "--dry-run", "--json", "--bind", "reports")
     assert json.loads(r.output) == {  # type: ignore[attr-defined]
         "format": 1,
