@@ -20,6 +20,9 @@ from .models import db, vertz
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_path=os.environ.get("TODO_INSTANCE_PATH") or None)
     app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///todo.db"  # in the instance folder
+    # relative folders start beside the instance folder (the repository root here); this
+    # example ships its migration files inside the package instead
+    app.config["VERTZ_MIGRATIONS_DIR"] = os.path.join(app.root_path, "migrations")
     app.config.from_prefixed_env()  # FLASK_SQLALCHEMY_DATABASE_URI, FLASK_VERTZ_ENV, ...
     app.config.update(config or {})
     db.init_app(app)

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from vertz_engine.dialects import known, traits
+
 from .config import ConfigError
 
 DEFAULT = "default"
@@ -55,7 +57,7 @@ def check(
     seen: dict[str, str] = {}
     for name in managed(engines, metadatas, wanted):
         url = engines[key_of(name)].url
-        if url.drivername.startswith("sqlite") and url.database in (None, "", ":memory:"):
+        if _in_memory(url):
             continue  # in-memory databases are separate
         where = url.set(drivername=url.get_backend_name()).render_as_string(hide_password=True)
         if where in seen:
@@ -64,6 +66,11 @@ def check(
                 f"one history per database: list only one of them in VERTZ_BINDS"
             )
         seen[where] = name
+
+
+def _in_memory(url: sa.URL) -> bool:
+    name = url.get_backend_name()
+    return known(name) and traits(name).file_based and url.database in (None, "", ":memory:")
 
 
 def unknown_bind_message(name: str, available: Sequence[str], *, key: str = "--bind") -> str:

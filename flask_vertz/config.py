@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import os
 from dataclasses import dataclass
@@ -10,6 +11,8 @@ from typing import Any
 
 import click
 from flask import Flask
+from flask.helpers import get_root_path
+from flask.sansio.scaffold import find_package
 
 DEFAULTS: dict[str, Any] = {
     "VERTZ_ENV": None,
@@ -42,6 +45,43 @@ class Environment:
     @property
     def production(self) -> bool:
         return self.name == PRODUCTION
+
+
+@dataclass(frozen=True)
+class Base:
+    """The folder relative ``VERTZ_*`` paths start from, and how it was chosen (for
+    messages)."""
+
+    path: Path
+    what: str
+
+
+def _explicit_root(app: Flask) -> bool:
+    return Path(app.root_path) != Path(get_root_path(app.import_name))
+
+
+def _importable(import_name: str) -> bool:
+    try:
+        return importlib.util.find_spec(import_name.partition(".")[0]) is not None
+    except (ImportError, ValueError):  # __main__, or a name that is no module
+        return False
+
+
+def base_of(app: Flask) -> Base:
+    """Next to the app's instance folder: the project root of a package app
+    (``Path(app.instance_path).parent``), the module's folder for a one-module app. The
+    app's ``root_path`` instead when Flask guessed the instance folder from the current
+    directory (an import name that cannot be imported, ``__main__``), when the app was
+    given its ``root_path``, or when the app is installed (its instance folder is then
+    under the Python prefix, and shipped folders live in the package)."""
+    explicit_instance = app.instance_path != app.auto_find_instance_path()
+    if not explicit_instance and (
+        _explicit_root(app)
+        or not _importable(app.import_name)
+        or find_package(app.import_name)[0] is not None
+    ):
+        return Base(Path(app.root_path), "the app's root_path")
+    return Base(Path(app.instance_path).parent, "the folder that holds the app's instance folder")
 
 
 @dataclass(frozen=True)
@@ -99,7 +139,7 @@ def _lock_timeout(value: Any) -> float:
 
 
 def settings(app: Flask) -> Settings:
-    """Read the ``VERTZ_*`` keys; relative paths are relative to ``app.root_path``."""
+    """Read the ``VERTZ_*`` keys; relative paths start from :func:`base_of`."""
     cfg = app.config
     env = environment(app)
     auto = cfg.get("VERTZ_AUTO_APPLY")
@@ -112,7 +152,7 @@ def settings(app: Flask) -> Settings:
         auto_source = env.source
     else:
         auto_apply = _flag(auto, "VERTZ_AUTO_APPLY")
-    root = Path(app.root_path)
+    root = base_of(app).path
     return Settings(
         environment=env.name,
         environment_source=env.source,

@@ -5,17 +5,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 from typing import Any
 
 import click
 
-from vertz_engine.errors import DestructiveChanges, MigrationsFolderProblem
 from vertz_engine.losses import Loss
 from vertz_engine.plan.model import BLOCKING, DESTRUCTIVE, Change, Plan
 from vertz_engine.plan.renames import UNSURE, RenameCandidate
-from vertz_engine.project import ApplyResult, CheckResult
-from vertz_engine.workflows.results import change_dict
+from vertz_engine.project import ApplyResult
 
 _LEVEL_COLOUR = {DESTRUCTIVE: "red", BLOCKING: "yellow"}
 
@@ -42,18 +39,6 @@ def ok(text: str) -> str:
 
 def dim(text: str) -> str:
     return style(text, dim=True)
-
-
-_REFUSED = {
-    "deploy": "refusing to apply destructive changes in production without --force ({reason}):",
-    "rollback": "refusing to roll back in production without --force ({reason}); the rollback "
-    "SQL destroys data:",
-}
-
-
-def refusal(exc: DestructiveChanges) -> str:
-    """The message for a production guard refusal: what, then where, one line per loss."""
-    return "\n  ".join([_REFUSED[exc.action].format(reason=exc.reason), *exc.changes])
 
 
 def loss_lines(losses: Sequence[Loss]) -> Iterator[str]:
@@ -144,71 +129,3 @@ def backup_lines(result: ApplyResult, prefix: str = "") -> Iterator[str]:
         what = "row(s)" if done.item.kind == "table" else "value(s)"
         target = f"table {done.item.table}" if done.item.kind == "table" else done.item.target
         yield ok(f"{prefix}restored {done.restored} {what} of {target} from backup {done.backup}")
-
-
-#: the version of every ``--json`` document's shape (a ``format`` key); raised on a change
-JSON_FORMAT = 1
-
-
-def check_dict(result: CheckResult) -> dict[str, Any]:
-    return {
-        "format": JSON_FORMAT,
-        "ok": result.ok,
-        "model_changes": [change_dict(c) for c in result.model_changes],
-        "unsigned": list(result.unsigned),
-    }
-
-
-def _gh(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def _gh_prop(text: str) -> str:
-    return _gh(text).replace(":", "%3A").replace(",", "%2C")
-
-
-def github_annotations(result: CheckResult, migrations_dir: Path) -> Iterator[str]:
-    """GitHub Actions workflow commands: one ``::error`` per problem."""
-    try:
-        folder = migrations_dir.resolve().relative_to(Path.cwd().resolve())
-    except ValueError:
-        folder = migrations_dir
-    for change in result.model_changes:
-        yield (
-            f"::error title={_gh_prop('model change with no migration file')}::"
-            + _gh(f"{change.describe()}: run `flask vertz-db migrate dev --name <what_changed>`")
-        )
-    for name in result.unsigned:
-        path = (folder / f"{name}.sql").as_posix()
-        yield (
-            f"::error file={_gh_prop(path)},line=3,title={_gh_prop('checksum mismatch')}::"
-            + _gh(f"{name}: body does not match its checksum; `flask vertz-db migrate sign {name}`")
-        )
-    if result.ok:
-        yield "::notice title=flask-vertz::the migration files capture the models"
-
-
-def folder_problem(exc: MigrationsFolderProblem, *, setting: object, root: Path | None) -> str:
-    """The engine's folder problem, worded with the Flask setting that chose the folder."""
-    where = f"VERTZ_MIGRATIONS_DIR={str(setting)!r}, relative to the app's root_path {root}"
-    state = "holds no migration files" if exc.exists else "does not exist"
-    history = (
-        f"{exc.database} has {len(exc.applied)} applied migration(s) (the last: {exc.applied[-1]})"
-        if exc.applied
-        else ""
-    )
-    fix = (
-        "Set VERTZ_MIGRATIONS_DIR to the folder that holds the migration files, and check that "
-        "the folder is shipped with the app (a wheel or image without it deploys nothing)."
-    )
-    if exc.new_file:
-        return (
-            f"refusing to start a new {exc.new_file}: the migrations folder {exc.path} ({where}) "
-            f"{state}, but {history}. Set VERTZ_MIGRATIONS_DIR to the folder that holds them."
-        )
-    if exc.applied:
-        return f"the migrations folder {exc.path} ({where}) {state}, but {history}. {fix}"
-    return (
-        f"the migrations folder {exc.path} ({where}) {state}; nothing was done. {fix} "
-        f"To start one, run `flask vertz-db init`."
-    )

@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from vertz_engine import verify
+from vertz_engine.dialects import traits
 from vertz_engine.project import Project
 
 ANCHOR_FIXTURE = "app"
@@ -65,12 +66,13 @@ def _vertz_scratch(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[s
     """An empty scratch database for one check or test."""
     url = _scratch_url(request.config, tmp_path)
     engine = sa.create_engine(url)
-    if engine.dialect.name != "sqlite":
+    fresh_file = traits(engine).file_based  # a file database: made fresh, never wiped
+    if not fresh_file:
         verify.wipe(engine)
     try:
         yield engine
     finally:
-        if engine.dialect.name != "sqlite":
+        if not fresh_file:
             verify.wipe(engine)
         engine.dispose()
 
@@ -204,7 +206,7 @@ def vertz_database(
     url = _scratch_url(request.config, tmp_path)
     engine = sa.create_engine(url)
     try:
-        if engine.dialect.name == "sqlite" and engine.url.database:
+        if traits(engine).file_based and engine.url.database:
             shutil.copyfile(_vertz_templates.get(project), engine.url.database)
         else:
             verify.wipe(engine)

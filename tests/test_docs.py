@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import click
@@ -9,7 +10,8 @@ import click
 from flask_vertz.cli import vertz_db
 from flask_vertz.config import DEFAULTS
 
-README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text()
 
 
 def _commands(group: click.Group, prefix: str = "") -> list[tuple[str, click.Command]]:
@@ -72,3 +74,60 @@ def test_every_option_is_documented_in_its_command_row() -> None:
             if isinstance(param, click.Argument):
                 assert param.name.upper() in row, f"{name} {param.name.upper()} is not in its row"  # type: ignore[union-attr]
     assert "--bind NAME" in README
+
+
+def documented_keys(document: str) -> set[str]:
+    """The top-level keys the README's JSON table gives a document (``format`` and
+    ``bind`` are every document's): backticked words outside parentheses."""
+    rows = [line for line in README.splitlines() if line.startswith(f"| `{document}` |")]
+    assert rows, f"{document} has no row in the README's JSON documents table"
+    cell = rows[0].split("|")[2]
+    depth, top = 0, []
+    for ch in cell:
+        depth += ch == "("
+        depth -= ch == ")"
+        top.append(ch if depth == 0 else " ")
+    return set(re.findall(r"`([a-z_]+)`", "".join(top)))
+
+
+def test_every_json_option_has_a_documented_shape() -> None:
+    for name, cmd in _commands(vertz_db):
+        if any(p.name == "as_json" for p in cmd.params):
+            dry = any(p.name == "dry_run" for p in cmd.params)
+            document = f"{name} --dry-run --json" if dry else f"{name} --json"
+            assert documented_keys(document), document
+
+
+def _config_row(key: str) -> list[str]:
+    rows = [line for line in README.splitlines() if line.startswith(f"| `{key}` |")]
+    assert rows, f"{key} has no row in the README's config table"
+    return [cell.strip() for cell in rows[0].strip("|").split("|")]
+
+
+def test_every_config_key_has_a_row_with_its_default() -> None:
+    for key, default in DEFAULTS.items():
+        _key, documented_default, meaning = _config_row(key)
+        assert meaning, key
+        if default is not None:
+            shown = f"{default:g}" if isinstance(default, float) else str(default)
+            assert documented_default == f"`{shown}`", (key, documented_default)
+        else:
+            assert documented_default, key
+
+
+def test_every_vertz_key_the_front_end_reads_is_a_config_key() -> None:
+    """A ``VERTZ_*`` key read anywhere in flask_vertz (app config or environment) has a
+    default in ``DEFAULTS``, and so a README row."""
+    source = "".join(p.read_text() for p in (ROOT / "flask_vertz").glob("*.py"))
+    read = set(re.findall(r"\bVERTZ_[A-Z_]+[A-Z]\b", source))
+    assert read and read <= set(DEFAULTS), read - set(DEFAULTS)
+
+
+def test_install_line_names_every_extra() -> None:
+    section = (ROOT / "pyproject.toml").read_text().split("[project.optional-dependencies]")[1]
+    extras = re.findall(r"^([a-z]+) = ", section.split("\n[")[0], re.MULTILINE)
+    assert "postgres" in extras and "mysql" in extras
+    head = README.split("## Quick start")[1].split("\n1. ")[0]
+    for extra in set(extras) - {"dev", "bench"}:
+        assert f"pip install 'flask-vertz[{extra}]'" in head, extra
+    assert "pip install flask-vertz " in head

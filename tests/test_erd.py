@@ -134,3 +134,51 @@ def test_output_file_between_markers_and_check(make_app: AppFactory, tmp_path: P
     assert run(app2, "erd", "-o", str(doc)).exit_code == 0
     assert doc.read_text().count("vertz-erd:begin default") == 1
     assert "priority" in doc.read_text() and doc.read_text().startswith("# Schema\n\nProse stays.")
+
+
+def test_changes_marked_on_the_diagram(make_app: AppFactory, mermaid_parse) -> None:  # type: ignore[no-untyped-def]
+    """``erd --changes``: what the next ``migrate dev`` adds, drops and changes, drawn on
+    the models' diagram (dropped tables and columns from ``_snapshot.json``), parseable."""
+    app = make_app(models.v1, VERTZ_AUTO_APPLY=False)
+    first = run(app, "erd", "--changes").output  # no files yet: everything is new ...
+    assert "    todos:::added {\n" in first and "        INTEGER id PK\n" in first
+    assert run(app, "migrate", "dev", "--name", "init", "--create-only").exit_code == 0
+    assert run(app, "erd", "--changes").output == run(app, "erd").output  # ... none left
+
+    grown = make_app(models.v3, VERTZ_AUTO_APPLY=False)
+    r = run(grown, "erd", "--changes")
+    assert r.exit_code == 0, r.output
+    added = r.output
+    assert "    projects:::added {\n" in added
+    assert "    todos:::changed {\n" in added
+    assert '        VARCHAR(300) title "changed, not null"\n' in added
+    assert '        INTEGER priority "added"\n' in added
+    assert "    classDef added " in added and "    classDef changed " in added
+    assert "classDef dropped" not in added
+
+    assert run(grown, "migrate", "dev", "--name", "grow", "--create-only").exit_code == 0
+    shrunk = make_app(models.v1, VERTZ_AUTO_APPLY=False)
+    dropped = run(shrunk, "erd", "--changes").output
+    assert "    projects:::dropped {\n" in dropped  # drawn from the snapshot
+    assert '        INTEGER priority "dropped"\n' in dropped
+    assert '        INTEGER project_id FK "dropped"\n' in dropped
+    assert '    projects |o--o{ todos : "project_id"\n' in dropped
+    assert run(shrunk, "erd").output.count(":::") == 0
+    assert mermaid_parse([first, added, dropped]) == ["ok", "ok", "ok"]
+
+
+def test_renames_marked_on_the_diagram(make_app: AppFactory) -> None:
+    app = make_app(models.v1, VERTZ_AUTO_APPLY=False)
+    assert run(app, "migrate", "dev", "--name", "init", "--create-only").exit_code == 0
+
+    def renamed(db: SQLAlchemy) -> None:
+        class Todo(db.Model):  # type: ignore[name-defined]
+            __tablename__ = "todos"
+            id = sa.Column(sa.Integer, primary_key=True)
+            titles = sa.Column(sa.String(200), nullable=False)  # a sure rename
+            done = sa.Column(sa.Boolean, nullable=False, server_default=sa.false())
+
+    out = run(make_app(renamed, VERTZ_AUTO_APPLY=False), "erd", "--changes").output
+    assert "    todos:::changed {\n" in out
+    assert '        VARCHAR(200) titles "renamed, not null"\n' in out
+    assert " title " not in out

@@ -114,3 +114,73 @@ def test_a_deploy_of_many_files_shows_a_progress_bar_on_a_terminal(tmp_path: Pat
     assert "Deploying" in out and "100%" in out
     assert "applying 0001_data_0 ..." not in out
     assert out.count("applied 00") == 12
+
+
+def _json(app, *args: str):  # type: ignore[no-untyped-def]
+    r = run(app, *args)
+    assert r.exit_code == 0, r.output
+    return json.loads(r.output)
+
+
+def test_dry_runs_as_json_documents(make_app: AppFactory, tmp_path: Path) -> None:
+    """``migrate dev``, ``migrate deploy`` and ``rollback`` dry runs as versioned documents
+    whose keys are the README's, and nothing is written or run."""
+    from tests.test_docs import documented_keys
+
+    app = make_app(models.v1, VERTZ_AUTO_APPLY=False)
+    doc = _json(app, "migrate", "dev", "--name", "init", "--dry-run", "--json")
+    assert set(doc) == {"format", "bind"} | documented_keys("migrate dev --dry-run --json")
+    assert (doc["format"], doc["bind"], doc["dry_run"], doc["file"]) == (
+        1,
+        "default",
+        True,
+        "0001_init",
+    )
+    assert [c["description"] for c in doc["changes"]] == ["add table todos"]
+    assert any(s.startswith("CREATE TABLE todos") for s in doc["statements"])
+    assert doc["rollback_statements"] == ["DROP TABLE todos;"]
+    assert not list((tmp_path / "migrations").glob("*.sql"))  # nothing written
+
+    assert run(app, "migrate", "dev", "--name", "init").exit_code == 0
+    app2 = make_app(models.v2, VERTZ_AUTO_APPLY=False)
+    assert run(app2, "migrate", "dev", "--name", "add_priority", "--create-only").exit_code == 0
+    doc = _json(app2, "migrate", "deploy", "--dry-run", "--json")
+    assert set(doc) == {"format", "bind"} | documented_keys("migrate deploy --dry-run --json")
+    (pending,) = doc["pending"]
+    assert pending["name"] == "0002_add_priority" and pending["destroys"] == []
+    assert pending["file"] == str(tmp_path / "migrations" / "0002_add_priority.sql")
+    assert pending["statements"] == ["ALTER TABLE todos ADD COLUMN priority INTEGER;"]
+
+    doc = _json(app2, "rollback", "--dry-run", "--json")
+    assert set(doc) == {"format", "bind"} | documented_keys("rollback --dry-run --json")
+    (back,) = doc["rollbacks"]
+    assert back["name"] == "0001_init" and back["statements"] == ["DROP TABLE todos;"]
+    assert len(back["destroys"]) == 1 and "todos" in back["destroys"][0]
+    status = _json(app2, "status", "--json")  # the dry runs changed nothing
+    assert [p["name"] for p in status["pending"]] == ["0002_add_priority"]
+    assert [a["name"] for a in status["applied"]] == ["0001_init"]
+
+
+def test_dry_run_json_without_changes_and_json_alone(make_app: AppFactory) -> None:
+    app = make_app(models.v1, VERTZ_AUTO_APPLY=False)
+    assert run(app, "migrate", "dev", "--name", "init").exit_code == 0
+    doc = _json(app, "migrate", "dev", "--name", "again", "--dry-run", "--json")
+    assert (doc["file"], doc["changes"], doc["statements"]) == (None, [], [])
+    assert _json(app, "migrate", "deploy", "--dry-run", "--json")["pending"] == []
+    for args in (["migrate", "dev", "--name", "x"], ["migrate", "deploy"], ["rollback"]):
+        r = run(app, *args, "--json")
+        assert r.exit_code == 2 and "--json describes a dry run: add --dry-run" in r.output
+    assert _json(app, "status", "--json")["applied"][0]["name"] == "0001_init"  # not rolled back
+
+
+def test_dev_dry_run_text_writes_nothing(make_app: AppFactory, tmp_path: Path) -> None:
+    app = make_app(models.v1, VERTZ_AUTO_APPLY=False)
+    r = run(app, "migrate", "dev", "--name", "init", "--dry-run")
+    assert r.exit_code == 0, r.output
+    lines = r.output.splitlines()
+    assert lines[:2] == ["Changes:", "  + add table todos"]
+    assert "-- 0001_init.sql (not written)" in lines and "DROP TABLE todos;" in lines
+    assert lines[-1] == "(dry run: no file was written, nothing was changed)"
+    assert not (tmp_path / "migrations").exists() or not list(
+        (tmp_path / "migrations").glob("*.sql")
+    )

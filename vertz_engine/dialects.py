@@ -53,6 +53,9 @@ class Traits:
     # spellings of one type that this database reports for what the models declared
     # (on top of the spellings every database shares: canonical._TYPE_ALIASES)
     type_aliases: Mapping[str, str] = field(default_factory=lambda: _frozen({}))
+    # the database is one file (no file: in memory): copying the file copies the database,
+    # and a new file is an empty database (SQLite)
+    file_based: bool = False
 
     @property
     def sqlite(self) -> bool:
@@ -87,6 +90,7 @@ SQLITE = Traits(
     backslash_escapes=False,
     keeps_index_options=True,
     advisory_lock=False,
+    file_based=True,
 )
 
 POSTGRESQL = Traits(

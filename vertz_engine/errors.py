@@ -131,3 +131,14 @@ class MigrationsFolderProblem(VertzError):
         self.applied = applied  # names the database records as applied, in order
         self.database = database  # masked URL
         self.new_file = new_file  # the file `migrate dev` refused to start, if that is it
+
+
+class AlembicFolder(VertzError):
+    """``init`` was pointed at a folder Alembic (or Flask-Migrate) already uses: the two
+    tools' files must not share one. Front ends word the message with their own name for
+    the setting and a free folder name."""
+
+    def __init__(self, message: str, *, path: Path, found: list[str]) -> None:
+        super().__init__(message)
+        self.path = path
+        self.found = found  # what marks it as Alembic's: env.py, alembic.ini, versions/

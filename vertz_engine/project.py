@@ -8,7 +8,8 @@ script, another framework) show its results.
 from __future__ import annotations
 
 from vertz_engine.workflows.deploy import DeployFlows
-from vertz_engine.workflows.dev import DevFlows, check_renames, parse_renames
+from vertz_engine.workflows.dev import check_renames, parse_renames
+from vertz_engine.workflows.preview import DevPreview, PreviewFlows, rename_decisions
 from vertz_engine.workflows.report import ReportFlows
 from vertz_engine.workflows.restore import BackupFlows, RestoreResult
 from vertz_engine.workflows.results import (
@@ -30,6 +31,7 @@ __all__ = [
     "ApplyResult",
     "CheckResult",
     "DeployResult",
+    "DevPreview",
     "DevResult",
     "DiscardResult",
     "InitResult",
@@ -39,8 +41,9 @@ __all__ = [
     "Status",
     "check_renames",
     "parse_renames",
+    "rename_decisions",
 ]
 
 
-class Project(DevFlows, DeployFlows, RollbackFlows, ReportFlows, BackupFlows, RewindFlows):
+class Project(PreviewFlows, DeployFlows, RollbackFlows, ReportFlows, BackupFlows, RewindFlows):
     """One app's models, database and migration folders, and every workflow on them."""

@@ -8,6 +8,8 @@ Also keeps such a diagram up to date inside a Markdown file, between markers, so
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
@@ -64,32 +66,98 @@ def _relationship(fk: sa.ForeignKeyConstraint) -> tuple[tuple[str, str], str]:
     return (parent.name, child.name), line
 
 
-def diagram(metadata: sa.MetaData, dialect: Dialect) -> str:
-    """The Mermaid ``erDiagram`` of ``metadata``'s tables (flask-vertz's own left out)."""
-    tables = sorted(
-        (t for t in metadata.tables.values() if not t.name.startswith(RESERVED_PREFIX)),
-        key=lambda t: t.fullname,
-    )
+@dataclass(frozen=True)
+class Marks:
+    """What a pending change does to the diagram: ``tables`` and ``columns`` (by
+    ``(table, column)``) map to ``added``, ``dropped``, ``renamed`` or ``changed``;
+    ``old`` holds the schema before the change (dropped tables and columns are drawn
+    from it)."""
+
+    tables: Mapping[str, str]
+    columns: Mapping[tuple[str, str], str]
+    old: sa.MetaData
+
+
+#: Mermaid ``classDef`` styles for the marks (``:::added`` on an entity)
+MARK_STYLES = {
+    "added": "fill:#e6ffec,stroke:#1a7f37,stroke-width:2px",
+    "dropped": "fill:#ffebe9,stroke:#cf222e,stroke-width:2px,stroke-dasharray:5 5",
+    "renamed": "fill:#fff8c5,stroke:#9a6700,stroke-width:2px",
+    "changed": "fill:#ddf4ff,stroke:#0969da,stroke-width:2px",
+}
+
+
+def _attribute(column: sa.Column[object], table: sa.Table, dialect: Dialect, mark: str) -> str:
+    keys = ",".join(_keys(column, table))
+    parts = [_type(column, dialect), _name(column.name)]
+    if keys:
+        parts.append(keys)
+    notes = [mark] if mark else []
+    if not column.nullable and not column.primary_key:
+        notes.append("not null")
+    if notes:
+        parts.append(f'"{", ".join(notes)}"')
+    return "        " + " ".join(parts)
+
+
+def _entity(table: sa.Table, dialect: Dialect, marks: Marks | None) -> list[str]:
+    mark = marks.tables.get(table.name, "") if marks else ""
+    lines = [f"    {_name(table.name)}{':::' + mark if mark else ''} {{"]
+    columns = list(table.columns)
+    if marks is not None and mark != "dropped" and table.name in marks.old.tables:
+        old = marks.old.tables[table.name]
+        columns += [
+            c
+            for c in old.columns
+            if marks.columns.get((table.name, c.name)) == "dropped" and c.name not in table.c
+        ]
+    for column in columns:
+        key = (table.name, column.name)
+        col_mark = marks.columns.get(key, "") if marks and mark != "added" else ""
+        lines.append(_attribute(column, column.table, dialect, col_mark))
+    lines.append("    }")
+    return lines
+
+
+def _foreign_keys(table: sa.Table, marks: Marks | None) -> list[sa.ForeignKeyConstraint]:
+    """The table's foreign keys, and those of its dropped columns (from ``marks.old``)."""
+    fks = [c for c in table.constraints if isinstance(c, sa.ForeignKeyConstraint)]
+    old = marks.old.tables.get(table.name) if marks is not None else None
+    if marks is not None and old is not None and old is not table:
+        fks += [
+            c
+            for c in old.constraints
+            if isinstance(c, sa.ForeignKeyConstraint)
+            and any(marks.columns.get((table.name, col.name)) == "dropped" for col in c.columns)
+        ]
+    return fks
+
+
+def diagram(metadata: sa.MetaData, dialect: Dialect, marks: Marks | None = None) -> str:
+    """The Mermaid ``erDiagram`` of ``metadata``'s tables (flask-vertz's own left out).
+    With ``marks``: what a pending change adds, drops, renames or changes is marked
+    (entities with ``:::CLASS`` and a ``classDef`` each, attributes with a comment), and
+    dropped tables and columns are drawn from ``marks.old``."""
+    visible = [t for t in metadata.tables.values() if not t.name.startswith(RESERVED_PREFIX)]
+    if marks is not None:
+        visible += [
+            t
+            for t in marks.old.tables.values()
+            if marks.tables.get(t.name) == "dropped" and t.name not in metadata.tables
+        ]
     lines = ["erDiagram"]
     relationships = []
-    for table in tables:
-        lines.append(f"    {_name(table.name)} {{")
-        for column in table.columns:
-            keys = ",".join(_keys(column, table))
-            parts = [_type(column, dialect), _name(column.name)]
-            if keys:
-                parts.append(keys)
-            if not column.nullable and not column.primary_key:
-                parts.append('"not null"')
-            lines.append("        " + " ".join(parts))
-        lines.append("    }")
-        for c in table.constraints:
-            if isinstance(c, sa.ForeignKeyConstraint):
-                try:
-                    relationships.append(_relationship(c))
-                except sa.exc.NoReferencedTableError:  # a table outside these models
-                    continue
+    for table in sorted(visible, key=lambda t: t.fullname):
+        lines += _entity(table, dialect, marks)
+        for fk in _foreign_keys(table, marks):
+            try:
+                relationships.append(_relationship(fk))
+            except sa.exc.NoReferencedTableError:  # a table outside these models
+                continue
     lines += [line for _key, line in sorted(relationships)]
+    if marks is not None:
+        used = {*marks.tables.values()}
+        lines += [f"    classDef {k} {v}" for k, v in MARK_STYLES.items() if k in used]
     return "\n".join(lines) + "\n"
 
 

@@ -310,12 +310,16 @@ class DeployFlows(ProjectBase):
 
         return drift(conn, snap_mod.to_metadata(snap))
 
-    def reset(self) -> list[str]:
-        """Development only: drop every table (and enum type) and apply every file again."""
+    def guard_reset(self) -> None:
+        """Refuse ``reset`` in production, before anyone is asked to confirm it."""
         if self.production:
             raise ProductionGuard(
                 f"refusing to reset a production database ({self.environment_reason})"
             )
+
+    def reset(self) -> list[str]:
+        """Development only: drop every table (and enum type) and apply every file again."""
+        self.guard_reset()
         with self._connect() as conn:
             with database.lock(conn, timeout=self.lock_timeout):
                 rows = history.read_history(conn) or []

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.engine import Connection
 
 from vertz_engine.db import catalog, database, history, identity
+from vertz_engine.errors import AlembicFolder
 from vertz_engine.files import guard, migration_file, snapshot_file
 from vertz_engine.files.migration_file import MigrationFile
 from vertz_engine.gcpause import gc_paused
@@ -15,6 +16,9 @@ from vertz_engine.workflows import folder
 from vertz_engine.workflows.results import CheckResult, InitResult, Status, change_dict
 from vertz_engine.workflows.rewind import RewindFlows
 
+#: what marks a folder as Alembic's (Flask-Migrate's ``migrations/`` holds all three)
+ALEMBIC_MARKS = ("env.py", "alembic.ini", "versions/")
+
 
 class ReportFlows(RewindFlows):
     # -- init -----------------------------------------------------------------------------
@@ -22,6 +26,7 @@ class ReportFlows(RewindFlows):
     def init(self) -> InitResult:
         """Create the migrations folder, both snapshots and the .gitignore line."""
         result = InitResult()
+        self._refuse_alembic_folder()
         if not self.migrations_dir.exists():
             self.migrations_dir.mkdir(parents=True)
             result.created.append(self.migrations_dir)
@@ -51,6 +56,17 @@ class ReportFlows(RewindFlows):
             migration_file.write_atomic(gitignore, text)
             result.gitignore_updated = True
         return result
+
+    def _refuse_alembic_folder(self) -> None:
+        folder = self.migrations_dir
+        found = [n for n in ALEMBIC_MARKS if (folder / n.rstrip("/")).exists()]
+        if found:
+            raise AlembicFolder(
+                f"the migrations folder {folder} is Alembic's (it holds {', '.join(found)}); "
+                "flask-vertz needs a folder of its own",
+                path=folder,
+                found=found,
+            )
 
     # -- status and check -------------------------------------------------------------------
 

@@ -1,0 +1,45 @@
+"""Talking to a person at a terminal: the rename question and the deploy progress bar."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import click
+
+from vertz_engine import Project
+from vertz_engine.plan.renames import RenameCandidate
+
+from . import output
+
+#: from this many pending files on, a terminal gets a progress bar instead of a line each
+PROGRESS_BAR_FILES = 10
+
+
+def interactive() -> bool:
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def terminal_questioner(candidate: RenameCandidate) -> bool:
+    """Ask; the default answer is yes only when the guess is sure (unsure: no)."""
+    return click.confirm(
+        f"Is {candidate.describe()} a rename (values kept)? No means drop + add",
+        default=candidate.sure,
+    )
+
+
+@contextmanager
+def progress(p: Project, allow_out_of_order: bool) -> Iterator[Callable[[str], None]]:
+    """A line per file, or on a terminal with many pending files click's progress bar."""
+    if sys.stdout.isatty():
+        pending = p.deploy(dry_run=True, allow_out_of_order=allow_out_of_order).pending
+        if len(pending) >= PROGRESS_BAR_FILES:
+            with click.progressbar(
+                length=len(pending),
+                label="Deploying",
+                item_show_func=lambda name: name,
+            ) as bar:
+                yield lambda name: bar.update(1, name)
+            return
+    yield lambda name: click.echo(output.dim(f"applying {name} ..."))
