@@ -17,9 +17,10 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from vertz_engine.dialects import dialect_for
 from vertz_engine.plan.diff import diff
 from vertz_engine.plan.renames import Confidence
-from vertz_engine.schema import snapshot
+from vertz_engine.schema import build
 
 
 @dataclass(frozen=True)
@@ -411,8 +412,8 @@ def decision(case: Case, dialect: str = "sqlite") -> tuple[Confidence, bool]:
             sa.Table(
                 name, md, sa.Column("id", sa.Integer, primary_key=True), sa.Column("x", sa.Text)
             )
-    d = snapshot.dialect_for(dialect)
-    plan = diff(snapshot.from_metadata(before, d), snapshot.from_metadata(after, d))
+    d = dialect_for(dialect)
+    plan = diff(build.from_metadata(before, d), build.from_metadata(after, d))
     [(candidate, taken)] = plan.renames
     return candidate.confidence, taken
 

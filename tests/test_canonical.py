@@ -8,8 +8,9 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, postgresql
 
+from vertz_engine.dialects import dialect_for
 from vertz_engine.plan.diff import diff
-from vertz_engine.schema import snapshot
+from vertz_engine.schema import build, snapshot
 
 Col = Callable[[], sa.Column]  # type: ignore[type-arg]
 
@@ -17,7 +18,7 @@ Col = Callable[[], sa.Column]  # type: ignore[type-arg]
 def _snap(col: Col, dialect: str) -> snapshot.Snapshot:
     md = sa.MetaData()
     sa.Table("t", md, sa.Column("id", sa.Integer, primary_key=True), col())
-    return snapshot.from_metadata(md, snapshot.dialect_for(dialect))
+    return build.from_metadata(md, dialect_for(dialect))
 
 
 SAME = [

@@ -413,14 +413,15 @@ def test_mysql_unnamed_enum_check_goes_with_its_type(
 def test_lookup_statements_survive_the_splitter(dialect: str) -> None:
     """The file's text splits back into exactly the statements rendered (the DO block is one
     statement; the MySQL lookup is four plain ones), whatever the names hold."""
+    from vertz_engine.dialects import dialect_for
     from vertz_engine.files.sqlsplit import split
     from vertz_engine.plan.diff import diff
     from vertz_engine.plan.render import render
-    from vertz_engine.schema import snapshot as snap_mod
+    from vertz_engine.schema import build
 
-    d = snap_mod.dialect_for(dialect)
+    d = dialect_for(dialect)
     for old, new in ((_odd_models(1), _odd_models(2)), (_models(1, (0, 1)), _models(2, (1, 0)))):
-        plan = diff(snap_mod.from_metadata(old, d), snap_mod.from_metadata(new, d))
+        plan = diff(build.from_metadata(old, d), build.from_metadata(new, d))
         statements = render(plan, d)
         assert any("information_schema" in s or "pg_constraint" in s for s in statements)
         assert split("\n\n".join(statements)) == statements
@@ -429,14 +430,15 @@ def test_lookup_statements_survive_the_splitter(dialect: str) -> None:
 def test_names_are_fitted_as_the_database_stores_them() -> None:
     """A convention name over the limit is shortened as SQLAlchemy shortens it, then cut at
     63 bytes on PostgreSQL; an explicit one over the limit is refused at generation."""
+    from vertz_engine.dialects import dialect_for
     from vertz_engine.errors import SnapshotError
-    from vertz_engine.schema import snapshot as snap_mod
+    from vertz_engine.schema import build
 
-    pg, my = snap_mod.dialect_for("postgresql"), snap_mod.dialect_for("mysql")
+    pg, my = dialect_for("postgresql"), dialect_for("mysql")
     for version in (1, 2):
         md = _long_models(version, convention=True)
         for d, limit, size in ((pg, 63, lambda n: len(n.encode())), (my, 64, len)):
-            table = snap_mod.from_metadata(md, d)["tables"][LONG_TABLE]
+            table = build.from_metadata(md, d)["tables"][LONG_TABLE]
             names = [
                 i["name"]
                 for key in ("indexes", "unique_constraints", "foreign_keys")
@@ -452,7 +454,7 @@ def test_names_are_fitted_as_the_database_stores_them() -> None:
         sa.UniqueConstraint("a", name="u" * 70),
     )
     with pytest.raises(SnapshotError) as info:
-        snap_mod.from_metadata(md, my)
+        build.from_metadata(md, my)
     assert str(info.value) == (
         f"constraint name {'u' * 70!r} is 70 characters long; mysql allows 64: give it a shorter name"
     )

@@ -13,18 +13,20 @@ from tests import models
 from tests.oracle import reflect
 from vertz_engine.db import database, history
 from vertz_engine.db.runner import execute
+from vertz_engine.dialects import dialect_for
 from vertz_engine.errors import MigrationFailed, SnapshotError
 from vertz_engine.files import migration_file
 from vertz_engine.files.snapshot_file import load
 from vertz_engine.files.sqlsplit import split
-from vertz_engine.schema import snapshot
+from vertz_engine.schema import build, snapshot
 
 SNAPSHOT_SCRIPT = """
 import sys
 from tests import models
-from vertz_engine.schema import snapshot
+from vertz_engine.dialects import dialect_for
+from vertz_engine.schema import build, snapshot
 md = models.metadata_of(models.v3)
-sys.stdout.write(snapshot.dumps(snapshot.from_metadata(md, snapshot.dialect_for(sys.argv[1]))))
+sys.stdout.write(snapshot.dumps(build.from_metadata(md, dialect_for(sys.argv[1]))))
 """
 
 
@@ -44,7 +46,7 @@ def test_same_models_give_byte_identical_json_across_processes(dialect: str) -> 
     }
     assert len(outs) == 1
     snap = snapshot.validate(__import__("json").loads(outs.pop()), "x")
-    again = snapshot.from_metadata(snapshot.to_metadata(snap), snapshot.dialect_for(dialect))
+    again = build.from_metadata(snapshot.to_metadata(snap), dialect_for(dialect))
     assert snapshot.fingerprint(again) == snapshot.fingerprint(snap)
 
 

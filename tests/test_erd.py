@@ -99,7 +99,7 @@ def test_mermaid_parses_the_diagrams(mermaid_parse) -> None:  # type: ignore[no-
 
 
 def _dialect(name: str) -> sa.Dialect:
-    from vertz_engine.schema.snapshot import dialect_for
+    from vertz_engine.dialects import dialect_for
 
     return dialect_for(name)
 

@@ -8,7 +8,7 @@ from vertz_engine.plan.diff import diff
 from vertz_engine.plan.model import Plan
 from vertz_engine.plan.renames import RenameCandidate
 from vertz_engine.project import Project, parse_renames
-from vertz_engine.schema.snapshot import from_metadata
+from vertz_engine.schema.build import from_metadata
 
 __all__ = [
     "Plan",

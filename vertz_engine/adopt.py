@@ -20,7 +20,7 @@ from vertz_engine.plan import render
 from vertz_engine.plan.diff import diff, reverse
 from vertz_engine.plan.model import Change
 from vertz_engine.project import Project
-from vertz_engine.schema import features
+from vertz_engine.schema import build, features
 from vertz_engine.schema import snapshot as snap_mod
 from vertz_engine.schema.snapshot import RESERVED_PREFIX
 
@@ -85,7 +85,7 @@ def adopt(project: Project, name: str = "adopted") -> AdoptResult:
     _serial_defaults_off(reflected)
     features.declared_options_only(reflected, project.metadata)
     dialect = project.engine.dialect
-    adopted = snap_mod.from_metadata(reflected, dialect)
+    adopted = build.from_metadata(reflected, dialect)
     plan = diff(project.empty(), adopted)
     project.migrations_dir.mkdir(parents=True, exist_ok=True)
     path = migration_file.next_path(project.migrations_dir, slug)

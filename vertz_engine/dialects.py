@@ -12,8 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Dialect
 
 Family = Literal["sqlite", "postgresql", "mysql"]
 
@@ -56,6 +60,8 @@ class Traits:
     # the database is one file (no file: in memory): copying the file copies the database,
     # and a new file is an empty database (SQLite)
     file_based: bool = False
+    # the keyword prefixes of table/index options this database reads (mysql_engine, ...)
+    option_prefixes: tuple[str, ...] = ()
 
     @property
     def sqlite(self) -> bool:
@@ -91,6 +97,7 @@ SQLITE = Traits(
     keeps_index_options=True,
     advisory_lock=False,
     file_based=True,
+    option_prefixes=("sqlite_",),
 )
 
 POSTGRESQL = Traits(
@@ -108,6 +115,7 @@ POSTGRESQL = Traits(
     backslash_escapes=False,
     keeps_index_options=True,
     advisory_lock=True,
+    option_prefixes=("postgresql_",),
 )
 
 MYSQL = Traits(
@@ -125,6 +133,7 @@ MYSQL = Traits(
     backslash_escapes=True,
     keeps_index_options=False,
     advisory_lock=True,
+    option_prefixes=("mysql_", "mariadb_"),  # MariaDB reads MySQL's options too
     type_aliases=_frozen(
         {"BOOLEAN": "TINYINT(1)", "INTEGER(11)": "INTEGER", "BIGINT(20)": "BIGINT"}
     ),
@@ -167,3 +176,16 @@ def traits(of: Any) -> Traits:
 
 def known(name: str) -> bool:
     return name.split("+", 1)[0].lower() in _BY_NAME
+
+
+@lru_cache(maxsize=16)
+def dialect_for(name: str) -> Dialect:
+    """SQLAlchemy's dialect instance for rendering, by name (``sqlite``, ``postgresql``,
+    ``mysql``, ``mariadb``); SQLAlchemy's dialect module is loaded on first use."""
+    from sqlalchemy.dialects import registry
+
+    try:
+        cls = registry.load(name)
+    except Exception as exc:  # noqa: BLE001 - sqlalchemy raises NoSuchModuleError
+        raise UnknownDialect(f"unknown database dialect {name!r}") from exc
+    return cls() if isinstance(cls, type) else cls  # type: ignore[no-any-return]

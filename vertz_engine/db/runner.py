@@ -19,12 +19,11 @@ from sqlalchemy.engine import Connection
 from vertz_engine.db.database import connect
 from vertz_engine.db.raw import Raw
 from vertz_engine.errors import MigrationFailed
-from vertz_engine.plan.dialect_sql import OUTSIDE_TRANSACTION
+from vertz_engine.files.file_format import OUTSIDE_TRANSACTION_MARKER, REBUILD_PREFIX
 
 _IDENT = r'(?:"(?:[^"]|"")+"|`[^`]+`|\[[^\]]+\]|[A-Za-z_][A-Za-z0-9_$]*)'
 _DROP = re.compile(rf"^DROP TABLE ({_IDENT})\s*;?$", re.I)
 _RENAME = re.compile(rf"^ALTER TABLE ({_IDENT}) RENAME TO ({_IDENT})\s*;?$", re.I)
-_REBUILD_PREFIX = "_alembic_tmp_"
 
 
 def _reason(exc: sa.exc.DBAPIError) -> str:
@@ -66,7 +65,7 @@ def data_statements(statements: list[str]) -> list[str]:
         kind = parsed[0].get_type() if parsed else None  # type: ignore[no-untyped-call]
         if kind not in _DML:
             continue
-        if "_alembic_tmp_" in statement:
+        if REBUILD_PREFIX in statement:
             continue  # INSERT INTO _alembic_tmp_t ... SELECT: part of a rebuild
         out.append(statement)
     return out
@@ -76,7 +75,7 @@ def _rebuild_target(code: str) -> str | None:
     """The table a rebuild's final rename brings back (``ALTER TABLE _alembic_tmp_t RENAME
     TO t``, whatever quoting the names need), or None for any other statement."""
     m = _RENAME.match(code)
-    if m and _unquote(m.group(1)).lower() == _REBUILD_PREFIX + _unquote(m.group(2)).lower():
+    if m and _unquote(m.group(1)).lower() == REBUILD_PREFIX + _unquote(m.group(2)).lower():
         return _unquote(m.group(2))
     return None
 
@@ -111,7 +110,7 @@ def execute(
                     (table,),
                 )
                 saved_triggers[table.lower()] = [row[0] for row in raw.cursor.fetchall() if row[0]]
-            if statement.lstrip().startswith(OUTSIDE_TRANSACTION):
+            if statement.lstrip().startswith(OUTSIDE_TRANSACTION_MARKER):
                 with connect(conn.engine) as side:
                     side.exec_driver_sql(statement)
             elif sqlite and (rebuilt := _rebuild_target(code)) is not None:

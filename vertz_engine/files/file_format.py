@@ -1,9 +1,10 @@
 """The text of a migration file: its header, its markers and its checksum rule.
 
 Every marker a file can hold (the header lines, ``-- @rollback``,
-``-- vertz:no-transaction``, ``-- vertz:destructive ...``) is recognised here and only
-here, with any case and any spaces or tabs around it, so a file that an editor or a person
-spaced differently means the same thing everywhere.
+``-- vertz:no-transaction``, ``-- vertz:destructive ...``, ``-- vertz:outside-transaction``)
+is spelled here and only here, and the file markers are recognised with any case and any
+spaces or tabs around them, so a file that an editor or a person spaced differently means
+the same thing everywhere. Everything else that writes or reads a marker imports it from here.
 
 The checksum covers the body (everything after the header), compared as a person reads
 it: line endings as LF, no trailing spaces or tabs on any line, no blank lines at the end.
@@ -22,6 +23,12 @@ ROLLBACK_MARKER = "-- @rollback"
 NO_TRANSACTION_MARKER = "-- vertz:no-transaction"
 DESTRUCTIVE_PREFIX = "-- vertz:destructive "
 HEADER_KEYS = ("Migration", "Created", "Checksum")
+HEADER_LINES = ", ".join(f"'-- {key}:'" for key in HEADER_KEYS)  # for messages
+# heads a statement PostgreSQL must commit before the migration's transaction may use its
+# result (a new enum value): the plan writes it, the runner runs that statement on its own
+OUTSIDE_TRANSACTION_MARKER = "-- vertz:outside-transaction"
+# the generator's SQLite table rebuild copies ``t`` into ``_alembic_tmp_t`` (Alembic's name)
+REBUILD_PREFIX = "_alembic_tmp_"
 
 _SPACE = " \t\x0b\x0c"  # what trailing-whitespace fixers remove (bytes.rstrip())
 _HEADER_LINE = re.compile(r"--[ \t]*(migration|created|checksum)[ \t]*:[ \t]*(.*?)[ \t]*", re.I)
@@ -136,4 +143,6 @@ def split_sections(body: str) -> tuple[str, str]:
 
 def header(name: str, created: str, body: str) -> str:
     """A file's text: the header (with the checksum of ``body``) and the body."""
-    return f"-- Migration: {name}\n-- Created: {created}\n-- Checksum: {checksum(body)}\n\n{body}"
+    values = (name, created, checksum(body))
+    lines = [f"-- {key}: {value}" for key, value in zip(HEADER_KEYS, values, strict=True)]
+    return "\n".join(lines) + "\n\n" + body

@@ -16,22 +16,8 @@ from pathlib import Path
 
 from vertz_engine.errors import ChecksumMismatch, InvalidName, MigrationFileError
 from vertz_engine.files import file_format
-from vertz_engine.files.file_format import (
-    DESTRUCTIVE_PREFIX,
-    NO_TRANSACTION_MARKER,
-    ROLLBACK_MARKER,
-    checksum,
-    normalise,
-)
+from vertz_engine.files.file_format import ROLLBACK_MARKER, checksum, normalise
 from vertz_engine.files.sqlsplit import split
-
-__all__ = [
-    "DESTRUCTIVE_PREFIX",
-    "NO_TRANSACTION_MARKER",
-    "ROLLBACK_MARKER",
-    "checksum",
-    "normalise",
-]
 
 SIGN_HINT = "flask vertz-db migrate sign {name}"
 FILE_RE = re.compile(r"^(\d{4,})_([a-z0-9_]+)\.sql$")
@@ -158,7 +144,7 @@ def parse(path: Path, *, dialect: str | None = None) -> MigrationFile:
     if parts is None:
         raise MigrationFileError(
             f"{path.name}: the header is missing or malformed; it must start with the lines "
-            f"'-- Migration:', '-- Created:', '-- Checksum:' and a blank line"
+            f"{file_format.HEADER_LINES} and a blank line"
         )
     return MigrationFile(
         path=path,

@@ -28,6 +28,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
+from vertz_engine.dialects import known, traits
 from vertz_engine.errors import MigrationFileError
 from vertz_engine.files.sqlblocks import MysqlBlocks, PgAtomic
 
@@ -47,7 +48,7 @@ _MYSQL_DASHES = r"--(?=[\s\x00-\x1f]|\Z)[^\n]*"
 
 @dataclass(frozen=True)
 class _Lexicon:
-    name: str
+    name: str  # the family of SQL it reads (``Traits.family``; "" for another database)
     code: str  # regex alternatives: strings and identifiers (code)
     comment: str  # regex alternatives: comments (not code)
     nested_comments: bool
@@ -55,6 +56,10 @@ class _Lexicon:
     sep: str  # whitespace and comments between two words
     first: str  # the characters a token can start with
     e_strings: bool = False  # E'...' reads backslash escapes
+    # which statements have a body with its own ``;`` (see the module doc):
+    compound_blocks: bool = False  # MySQL's BEGIN ... END bodies and compound statements
+    trigger_rule: bool = False  # a CREATE TRIGGER ends at ``; END ;`` (SQLite)
+    atomic_bodies: bool = False  # CREATE FUNCTION/PROCEDURE ... BEGIN ATOMIC ... END
 
     @property
     def token(self) -> re.Pattern[str]:
@@ -68,7 +73,15 @@ class _Lexicon:
 _DASH_SEP = r"(?:\s|--[^\n]*+(?:\n|\Z)|/\*(?:[^*]|\*(?!/))*+\*/)"
 _LEXICONS = {
     "postgresql": _Lexicon(
-        "postgresql", f"{_SQ}|{_DQ}", r"--[^\n]*+", True, True, _DASH_SEP, ";'\"-/$", e_strings=True
+        "postgresql",
+        f"{_SQ}|{_DQ}",
+        r"--[^\n]*+",
+        True,
+        True,
+        _DASH_SEP,
+        ";'\"-/$",
+        e_strings=True,
+        atomic_bodies=True,
     ),
     "mysql": _Lexicon(
         "mysql",
@@ -78,6 +91,7 @@ _LEXICONS = {
         False,
         r"(?:\s|#[^\n]*+(?:\n|\Z)|--\s[^\n]*+(?:\n|\Z)|/\*(?:[^*]|\*(?!/))*+\*/)",
         ";'\"`#-/",
+        compound_blocks=True,
     ),
     "sqlite": _Lexicon(
         "sqlite",
@@ -87,6 +101,7 @@ _LEXICONS = {
         False,
         _DASH_SEP,
         ";'\"`[-/",
+        trigger_rule=True,
     ),
     # dialect not known: SQL-standard strings, the union of the other comment styles
     "": _Lexicon(
@@ -98,9 +113,10 @@ _LEXICONS = {
         _DASH_SEP,
         ";'\"`#-/$",
         e_strings=True,
+        trigger_rule=True,
+        atomic_bodies=True,
     ),
 }
-_ALIASES = {"mariadb": "mysql", "postgres": "postgresql", "sqlite3": "sqlite"}
 
 
 @cache
@@ -121,8 +137,9 @@ def _compile(name: str, extra: str) -> re.Pattern[str]:
 @cache
 def _head(name: str) -> re.Pattern[str]:
     """The start of a statement that has a body with its own ``;`` (see the module doc)."""
-    s, o = _LEXICONS[name].sep + "+", _LEXICONS[name].sep + "*"
-    if name == "mysql":
+    lex = _LEXICONS[name]
+    s, o = lex.sep + "+", lex.sep + "*"
+    if lex.compound_blocks:
         user = r"(?:`[^`]*`|'[^']*'|\"[^\"]*\"|[\w$.%-]+)"
         definer = rf"DEFINER{o}={o}(?:CURRENT_USER(?:{o}\({o}\))?|{user}(?:{o}@{o}{user})?){s}"
         create = (
@@ -131,13 +148,12 @@ def _head(name: str) -> re.Pattern[str]:
         )
         compound = rf"(?:\w+{o}:{o})?(?:BEGIN{s}NOT{s}ATOMIC|IF|CASE|LOOP|REPEAT|WHILE)\b"
         return re.compile(f"{create}|(?P<compound>{compound})", re.I)
-    trigger = rf"(?:EXPLAIN{s})?CREATE{s}(?:(?:TEMP|TEMPORARY){s})?(?P<trigger>TRIGGER)\b"
-    if name == "sqlite":
-        return re.compile(trigger, re.I)
-    function = rf"CREATE{s}(?:OR{s}REPLACE{s})?(?P<function>FUNCTION|PROCEDURE)\b"
-    if name == "postgresql":
-        return re.compile(function, re.I)
-    return re.compile(f"{trigger}|{function}", re.I)
+    heads = []
+    if lex.trigger_rule:
+        heads.append(rf"(?:EXPLAIN{s})?CREATE{s}(?:(?:TEMP|TEMPORARY){s})?(?P<trigger>TRIGGER)\b")
+    if lex.atomic_bodies:
+        heads.append(rf"CREATE{s}(?:OR{s}REPLACE{s})?(?P<function>FUNCTION|PROCEDURE)\b")
+    return re.compile("|".join(heads), re.I)
 
 
 @cache
@@ -151,9 +167,9 @@ _DELIMITER = re.compile(r"DELIMITER\b", re.I)
 
 
 def _dialect(dialect: str | None) -> str:
-    name = (dialect or "").lower()
-    name = _ALIASES.get(name, name)
-    return name if name in _LEXICONS else ""  # another database: SQL-standard reading
+    """The key of the lexicon for ``dialect``: its family ("" for another database, read
+    as the SQL standard says)."""
+    return traits(dialect).family if dialect and known(dialect) else ""
 
 
 def split(text: str, *, dialect: str | None = None) -> list[str]:
@@ -245,7 +261,8 @@ def spans(text: str, name: str) -> list[tuple[int, int]]:
 def _body_of(text: str, at: int, name: str) -> tuple[MysqlBlocks | PgAtomic | None, bool]:
     """What the statement starting with a word at ``at`` needs: block tracking, the SQLite
     trigger rule (True), or nothing."""
-    if name == "mysql" and _DELIMITER.match(text, at):
+    lex = _LEXICONS[name]
+    if lex.compound_blocks and _DELIMITER.match(text, at):
         line = text.count("\n", 0, at) + 1
         raise MigrationFileError(
             f"line {line}: DELIMITER is a command of the mysql client, not SQL; remove the "
@@ -257,7 +274,6 @@ def _body_of(text: str, at: int, name: str) -> tuple[MysqlBlocks | PgAtomic | No
         return None, False
     if m.lastgroup == "trigger":
         return None, True
-    lex = _LEXICONS[name]
     if m.lastgroup == "function":
         return PgAtomic(lex.block_token), False
     return MysqlBlocks(lex.block_token), False

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from sqlparse import lexer
 from sqlparse import tokens as T
 
-_NAME_TYPES = (T.Name, T.String.Symbol, T.Keyword)
 _DOLLAR = re.compile(r"\A(\$[A-Za-z_0-9]*\$)(.*)\1\Z", re.S)
 
 

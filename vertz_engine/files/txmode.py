@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from vertz_engine.dialects import traits
+from vertz_engine.files.file_format import NO_TRANSACTION_MARKER
 from vertz_engine.files.migration_file import MigrationFile
 
 
@@ -32,5 +33,5 @@ def run_mode(dialect: str, f: MigrationFile | None = None, *, data_only: bool = 
     if not db.transactional_ddl:
         return RunMode(False, "MySQL/MariaDB cannot roll back DDL")
     if f is not None and f.marked_no_transaction:
-        return RunMode(False, "the file is marked -- vertz:no-transaction")
+        return RunMode(False, f"the file is marked {NO_TRANSACTION_MARKER}")
     return RunMode(True)

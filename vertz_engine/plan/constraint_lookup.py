@@ -20,6 +20,7 @@ import sqlparse
 from alembic.operations import ops
 from sqlparse import tokens as T
 
+from vertz_engine.dialects import dialect_for
 from vertz_engine.schema import snapshot as snap_mod
 from vertz_engine.schema.constraint_names import pg_default_name
 
@@ -27,7 +28,7 @@ _KIND_WORDS = {"unique": "unique constraint", "foreign_key": "foreign key", "che
 
 
 def _q(dialect: str, name: str) -> str:
-    return str(snap_mod.dialect_for(dialect).identifier_preparer.quote(name))
+    return str(dialect_for(dialect).identifier_preparer.quote(name))
 
 
 def _qtable(dialect: str, table: str) -> str:
@@ -334,7 +335,7 @@ def _mysql_redefine(table: str, column: str, data: dict[str, Any]) -> str:
     """``ALTER TABLE t MODIFY`` the column as the snapshot has it, without its checks."""
     from sqlalchemy.schema import CreateColumn
 
-    d = snap_mod.dialect_for("mysql")
+    d = dialect_for("mysql")
     bare = {"columns": data["columns"], "primary_key": data["primary_key"]}
     t = snap_mod.add_table(sa.MetaData(), table, bare)
     spec = str(CreateColumn(t.c[column]).compile(dialect=d)).strip()

@@ -8,19 +8,17 @@ from typing import Any
 
 from alembic.operations import ops
 
+from vertz_engine.dialects import dialect_for
+from vertz_engine.files.file_format import OUTSIDE_TRANSACTION_MARKER
 from vertz_engine.plan import constraint_lookup
 from vertz_engine.schema import constraint_names
-from vertz_engine.schema import snapshot as snap_mod
 from vertz_engine.schema.snapshot import Snapshot
 
 PG_MAX = 63
-# A statement PostgreSQL must commit before the migration's transaction may use its result
-# (a new enum value). The runner runs it on its own, first; it is written to be repeatable.
-OUTSIDE_TRANSACTION = "-- vertz:outside-transaction"
 
 
 def _q(dialect: str, name: str) -> str:
-    return str(snap_mod.dialect_for(dialect).identifier_preparer.quote(name))
+    return str(dialect_for(dialect).identifier_preparer.quote(name))
 
 
 def _lit(value: str) -> str:
@@ -107,7 +105,7 @@ def alter_enum(
             where = f" BEFORE {_lit(following)}" if following is not None else ""
             out.append(
                 _sql(
-                    f"{OUTSIDE_TRANSACTION}\nALTER TYPE {q} ADD VALUE IF NOT EXISTS {_lit(value)}{where}"
+                    f"{OUTSIDE_TRANSACTION_MARKER}\nALTER TYPE {q} ADD VALUE IF NOT EXISTS {_lit(value)}{where}"
                 )
             )
             present.insert(present.index(following) if following else len(present), value)

@@ -9,13 +9,14 @@ from typing import Any
 import sqlalchemy as sa
 from alembic.operations import ops
 
+from vertz_engine.dialects import dialect_for
 from vertz_engine.errors import UnsupportedModel
 from vertz_engine.plan.model import DESTRUCTIVE, SAFE, Change
 from vertz_engine.schema import snapshot as snap_mod
 
 
 def _q(dialect: str, name: str) -> str:
-    return str(snap_mod.dialect_for(dialect).identifier_preparer.quote(name))
+    return str(dialect_for(dialect).identifier_preparer.quote(name))
 
 
 def recreated(old: dict[str, Any], new: dict[str, Any]) -> bool:
@@ -72,7 +73,7 @@ def identity_changes(
         ident = sa.Identity(**after)
         clause = str(
             sa.schema.CreateColumn(sa.Column("x", sa.Integer, ident)).compile(
-                dialect=snap_mod.dialect_for(dialect)
+                dialect=dialect_for(dialect)
             )
         )
         generated = clause[clause.index("GENERATED") :]
@@ -151,7 +152,7 @@ def _mysql_options(
         if k in bare or k in _MYSQL_DEFAULTS
     }
     if wanted:
-        dialect = snap_mod.dialect_for("mysql")
+        dialect = dialect_for("mysql")
         stub = sa.Table(table, sa.MetaData(), sa.Column("x", sa.Integer), **wanted)
         opts = dialect.ddl_compiler(dialect, sa.schema.CreateTable(stub)).post_create_table(stub)
         statements.append(f"ALTER TABLE {q} {opts.strip()}")

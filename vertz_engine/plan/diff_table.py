@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from alembic.operations import ops
 
+from vertz_engine.dialects import dialect_for
 from vertz_engine.plan import (
     constraint_lookup,
     dialect_sql,
@@ -449,7 +450,7 @@ def _alter(
     ):
         kw["modify_type"] = enum_checks.unbound(new_col.type)
         if dialect == "postgresql":
-            quoted = snap_mod.dialect_for(dialect).identifier_preparer.quote(column)
+            quoted = dialect_for(dialect).identifier_preparer.quote(column)
             kw["postgresql_using"] = f"{quoted}::{new['sql_type']}"
         old_values, new_values = canonical.enum_values(old), canonical.enum_values(new)
         if old_values is not None and new_values is not None:

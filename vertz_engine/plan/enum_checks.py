@@ -13,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from alembic.operations import ops
 
+from vertz_engine.dialects import dialect_for
 from vertz_engine.plan.model import SAFE, Change
 from vertz_engine.schema import canonical
 from vertz_engine.schema import snapshot as snap_mod
@@ -126,4 +127,4 @@ def _add(table: str, col: dict[str, Any], dialect: str) -> Change:
 
 
 def _q(dialect: str, name: str) -> str:
-    return str(snap_mod.dialect_for(dialect).identifier_preparer.quote(name))
+    return str(dialect_for(dialect).identifier_preparer.quote(name))

@@ -9,9 +9,9 @@ from typing import Any
 import sqlalchemy as sa
 from alembic.operations import ops
 
+from vertz_engine.dialects import dialect_for
 from vertz_engine.plan import constraint_lookup
 from vertz_engine.plan.model import Change
-from vertz_engine.schema import snapshot as snap_mod
 from vertz_engine.schema.constraint_names import fit
 
 
@@ -23,7 +23,7 @@ def drops(
     rebuilds the table."""
     if dialect == "sqlite":
         return []
-    d = snap_mod.dialect_for(dialect)
+    d = dialect_for(dialect)
     out: list[Change] = []
     for ck in sa_table.constraints:
         if not isinstance(ck, sa.CheckConstraint) or not getattr(ck, "_type_bound", False):

@@ -11,20 +11,20 @@ from typing import Any
 from vertz_engine.dialects import traits
 
 _TYPE_ALIASES: dict[str, str] = {
-        "INT": "INTEGER",
-        "INT4": "INTEGER",
-        "INT8": "BIGINT",
-        "INT2": "SMALLINT",
-        "BOOL": "BOOLEAN",
-        "DECIMAL": "NUMERIC",
-        "CHARACTER VARYING": "VARCHAR",
-        "CHARACTER": "CHAR",
-        "DOUBLE PRECISION": "DOUBLE",
-        "FLOAT8": "DOUBLE",
-        "FLOAT4": "REAL",
-        "TIMESTAMP WITHOUT TIME ZONE": "TIMESTAMP",
-        "TIME WITHOUT TIME ZONE": "TIME",
-        "TIMESTAMPTZ": "TIMESTAMP WITH TIME ZONE",
+    "INT": "INTEGER",
+    "INT4": "INTEGER",
+    "INT8": "BIGINT",
+    "INT2": "SMALLINT",
+    "BOOL": "BOOLEAN",
+    "DECIMAL": "NUMERIC",
+    "CHARACTER VARYING": "VARCHAR",
+    "CHARACTER": "CHAR",
+    "DOUBLE PRECISION": "DOUBLE",
+    "FLOAT8": "DOUBLE",
+    "FLOAT4": "REAL",
+    "TIMESTAMP WITHOUT TIME ZONE": "TIMESTAMP",
+    "TIME WITHOUT TIME ZONE": "TIME",
+    "TIMESTAMPTZ": "TIMESTAMP WITH TIME ZONE",
 }
 _NOW = {"now()", "current_timestamp", "current_timestamp()", "transaction_timestamp()"}
 _NUMERIC = re.compile(r"^[+-]?\d+(\.\d+)?$")
@@ -99,16 +99,3 @@ def native_enum(col: dict[str, Any]) -> bool:
     that is not ``native_enum=False``)."""
     args = col["type"].get("args") or {}
     return enum_values(col) is not None and args.get("native_enum", True) is not False
-
-
-def column_key(col: dict[str, Any], dialect: str) -> tuple[Any, ...]:
-    """What must be equal for two snapshot columns to be the same column definition."""
-    return (
-        sql_type(col["sql_type"], dialect),
-        col["nullable"],
-        server_default(col.get("server_default"), col["sql_type"]),
-        enum_values(col),
-        col.get("comment"),
-        col.get("computed"),
-        col.get("identity"),
-    )

@@ -22,10 +22,10 @@ from typing import Any
 
 from sqlalchemy.sql import elements
 
+from vertz_engine.dialects import traits
 from vertz_engine.errors import SnapshotError
 
 PG_NAMEDATALEN = 64  # PostgreSQL names hold NAMEDATALEN - 1 = 63 bytes
-MYSQL_MAX = 64  # MySQL / MariaDB constraint and index names: 64 characters
 
 
 def clip_bytes(name: str, limit: int) -> str:
@@ -37,10 +37,6 @@ def clip_bytes(name: str, limit: int) -> str:
     return raw[:limit].decode(errors="ignore")
 
 
-def _limit(dialect: str) -> int:
-    return PG_NAMEDATALEN - 1 if dialect == "postgresql" else MYSQL_MAX
-
-
 def fit(name: Any, dialect: str, what: str) -> str | None:
     """The name the database stores for a model's constraint or index name ``name`` (None:
     the models leave it to the database). A convention-made name that is too long is
@@ -48,9 +44,8 @@ def fit(name: Any, dialect: str, what: str) -> str | None:
     on it."""
     if not isinstance(name, str):
         return None
-    if dialect not in ("postgresql", "mysql", "mariadb"):
-        return str(name)
-    limit = _limit(dialect)
+    db = traits(dialect)
+    limit = db.max_identifier
     text = str(name)
     if len(text) > limit:
         if not isinstance(name, elements._truncated_label):
@@ -61,8 +56,8 @@ def fit(name: Any, dialect: str, what: str) -> str | None:
             )
         # sqlalchemy.sql.compiler's _truncate_and_render_maxlen_name
         text = text[: limit - 8] + "_" + hashlib.md5(text.encode()).hexdigest()[-4:]
-    if dialect == "postgresql":
-        text = clip_bytes(text, PG_NAMEDATALEN - 1)
+    if db.identifier_limit_in_bytes:
+        text = clip_bytes(text, limit)
     return text
 
 

@@ -9,12 +9,15 @@ rebuilt into SQLAlchemy objects from it.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
+from vertz_engine.dialects import known, traits
 from vertz_engine.errors import UnsupportedModel
+from vertz_engine.schema.types import Column, Computed, Identity, Loose
 
 # Index options that say how an index is built, not what it is.
 _NOT_SCHEMA = {"postgresql_concurrently", "mysql_with_parser"}
@@ -35,9 +38,7 @@ _IDENTITY_KEYS = (
 
 def prefixes(dialect: str) -> tuple[str, ...]:
     """The keyword prefixes of options ``dialect`` reads (MariaDB reads MySQL's too)."""
-    if dialect in ("mysql", "mariadb"):
-        return ("mysql_", "mariadb_")
-    return (f"{dialect}_",)
+    return traits(dialect).option_prefixes
 
 
 def ddl_sql(clause: Any, dialect: Dialect) -> str:
@@ -89,7 +90,7 @@ def options(
     return out
 
 
-def decoded(data: dict[str, Any]) -> dict[str, Any]:
+def decoded(data: Mapping[str, Any]) -> dict[str, Any]:
     """Keyword arguments for ``sa.Table``/``sa.Index`` from recorded options."""
     return {k: _decode(v) for k, v in (data.get("options") or {}).items()}
 
@@ -128,7 +129,7 @@ def _same_option(a: str, b: str) -> bool:
 
     def norm(key: str) -> tuple[str, str]:
         prefix, bare = key.split("_", 1)
-        family = "mysql" if prefix in ("mysql", "mariadb") else prefix
+        family = traits(prefix).family if known(prefix) else prefix
         return family, "charset" if bare in _CHARSET_SYNONYMS else bare
 
     return norm(a) == norm(b)
@@ -140,17 +141,17 @@ _CHARSET_SYNONYMS = ("default_charset", "character_set", "default_character_set"
 # -- columns --------------------------------------------------------------------------------
 
 
-def computed(column: sa.Column[Any], dialect: Dialect) -> dict[str, Any] | None:
+def computed(column: sa.Column[Any], dialect: Dialect) -> Computed | None:
     comp = column.computed
     if comp is None:
         return None
-    data: dict[str, Any] = {"sqltext": ddl_sql(comp.sqltext, dialect)}
+    data: Computed = {"sqltext": ddl_sql(comp.sqltext, dialect)}
     if comp.persisted is not None:
         data["persisted"] = bool(comp.persisted)
     return data
 
 
-def identity(column: sa.Column[Any], dialect: Dialect) -> dict[str, Any] | None:
+def identity(column: sa.Column[Any], dialect: Dialect) -> Identity | None:
     ident = column.identity
     if ident is None or not getattr(dialect, "supports_identity_columns", False):
         return None
@@ -166,7 +167,7 @@ def identity(column: sa.Column[Any], dialect: Dialect) -> dict[str, Any] | None:
         value = getattr(ident, key, None)
         if value is not None and value is not False and implied.get(key) != value:
             data[key] = value
-    return data
+    return cast(Identity, data)
 
 
 def column_problem(col: dict[str, Any]) -> str | None:
@@ -180,7 +181,7 @@ def column_problem(col: dict[str, Any]) -> str | None:
     return None
 
 
-def column_extras(data: dict[str, Any]) -> list[Any]:
+def column_extras(data: Column | Loose) -> list[Any]:
     """``sa.Computed`` / ``sa.Identity`` arguments for a column built from ``data``."""
     out: list[Any] = []
     comp = data.get("computed")

@@ -1,44 +1,30 @@
-"""Models -> snapshot -> models.
+"""The snapshot: its format, its checks, and the SQLAlchemy objects it rebuilds.
 
 A snapshot is a canonical, versioned, JSON-serialisable description of a schema as one
-dialect sees it. The same metadata always gives the same JSON (tables, indexes and
-constraints are sorted; columns keep their declared order because DDL depends on it).
+dialect sees it (its shape: :mod:`.types`; made from models by :mod:`.build`). Equal
+snapshots give byte-identical JSON (:func:`dumps`) and the same :func:`fingerprint`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.engine import Dialect
-from sqlalchemy.sql.elements import TextClause
 from sqlalchemy.util import OrderedSet
 
+from vertz_engine.dialects import traits
 from vertz_engine.errors import SnapshotError
 from vertz_engine.schema import features
-from vertz_engine.schema.constraint_names import fit
-from vertz_engine.schema.typespec import type_from_spec, type_spec
+from vertz_engine.schema.types import Column, ForeignKey, Index, Loose, ServerDefault, Table
+from vertz_engine.schema.typespec import type_from_spec
 
 FORMAT = 1
 RESERVED_PREFIX = "_vertz"
 
-Snapshot = dict[str, Any]
-
-
-@lru_cache(maxsize=16)
-def dialect_for(name: str) -> Dialect:
-    """A dialect instance for rendering, by name (``sqlite``, ``postgresql``, ``mysql``)."""
-    from sqlalchemy.dialects import registry
-
-    try:
-        cls = registry.load(name)
-    except Exception as exc:  # noqa: BLE001 - sqlalchemy raises NoSuchModuleError
-        raise SnapshotError(f"unknown database dialect {name!r}") from exc
-    return cls() if isinstance(cls, type) else cls  # type: ignore[no-any-return]
+Snapshot = dict[str, Any]  # as the other layers pass it; its shape: types.SnapshotData
 
 
 def empty(dialect: str) -> Snapshot:
@@ -67,216 +53,6 @@ def dumps(snap: Snapshot) -> str:
         else:
             lines.append(f"  {json.dumps(key)}: {json.dumps(snap[key], sort_keys=True)}")
     return "{\n" + ",\n".join(lines) + "\n}\n"
-
-
-def _name(value: Any, dialect: Dialect, what: str = "constraint") -> str | None:
-    """A model's constraint or index name as the database stores it (None: unnamed)."""
-    return fit(value, dialect.name, what)
-
-
-def _sql(clause: Any, dialect: Dialect) -> str:
-    if isinstance(clause, str):
-        return clause
-    return str(clause.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
-
-
-def _server_default(column: sa.Column[Any], dialect: Dialect) -> dict[str, Any] | None:
-    sd = column.server_default
-    if sd is None or not isinstance(sd, sa.DefaultClause):
-        return None
-    arg = sd.arg
-    if isinstance(arg, str):
-        return {"literal": arg}
-    if isinstance(arg, TextClause):
-        return {"sql": arg.text}
-    return {"sql": _sql(arg, dialect)}
-
-
-def _python_default(column: sa.Column[Any]) -> Any:
-    default = column.default
-    if default is None or not getattr(default, "is_scalar", False):
-        return None
-    value = getattr(default, "arg", None)
-    return value if isinstance(value, (bool, int, float, str)) else None
-
-
-_TYPE_CACHE: dict[tuple[Any, ...], tuple[dict[str, Any], str]] = {}
-
-
-_PLAIN = (bool, int, float, str, tuple, type(None))
-
-
-def _type_key(type_: Any, dialect: Dialect) -> tuple[Any, ...] | None:
-    """A key for types that are plain values (most are: ``String(50)``, ``Integer()``)."""
-    items = []
-    attrs = vars(type_)
-    if attrs.get("_variant_mapping"):
-        return None
-    for key, value in attrs.items():
-        if key[0] == "_" or key == "dispatch":  # event plumbing, cached lookups
-            continue
-        if type(value) is list:
-            value = tuple(value)
-        elif type(value) not in _PLAIN:
-            return None
-        items.append((key, value))
-    return (type(type_), dialect.name, dialect.server_version_info, tuple(items))
-
-
-def _type_info(
-    column: sa.Column[Any], table: sa.Table, dialect: Dialect
-) -> tuple[dict[str, Any], str]:
-    """The type's spec and its DDL on ``dialect`` (the same type object gives the same)."""
-    key = _type_key(column.type, dialect)
-    if key is not None:
-        hit = _TYPE_CACHE.get(key)
-        if hit is not None:
-            return hit
-    try:
-        sql_type = column.type.compile(dialect=dialect)
-    except sa.exc.CompileError as exc:
-        raise SnapshotError(
-            f"column {table.name}.{column.name}: type {column.type!r} has no {dialect.name} form"
-        ) from exc
-    info = (type_spec(column.type, dialect), sql_type)
-    if key is not None and len(_TYPE_CACHE) < 4096:
-        _TYPE_CACHE[key] = info
-    return info
-
-
-def _column(column: sa.Column[Any], table: sa.Table, dialect: Dialect, auto: Any) -> dict[str, Any]:
-    spec, sql_type = _type_info(column, table, dialect)
-    data: dict[str, Any] = {
-        "name": column.name,
-        "type": spec,  # shared between columns of one type: snapshots are never changed in place
-        "sql_type": sql_type,
-        "nullable": bool(column.nullable),
-    }
-    identity = features.identity(column, dialect)
-    if identity is not None:
-        data["identity"] = identity
-    if column.primary_key:
-        data["primary_key"] = True
-        if auto is column and column.autoincrement is not False and identity is None:
-            data["autoincrement"] = True
-    computed = features.computed(column, dialect)
-    if computed is not None:
-        data["computed"] = computed
-    if column.server_default is not None:
-        sd = _server_default(column, dialect)
-        if sd is not None:
-            data["server_default"] = sd
-    if column.default is not None:
-        pd = _python_default(column)
-        if pd is not None:
-            data["default"] = pd
-    if column.comment:
-        data["comment"] = column.comment
-    return data
-
-
-def _index(index: sa.Index, dialect: Dialect) -> dict[str, Any]:
-    exprs: list[str] = []
-    for expr in index.expressions:
-        if isinstance(expr, sa.Column):
-            exprs.append(expr.name)
-        else:
-            exprs.append("(" + _sql(expr, dialect) + ")")
-    data: dict[str, Any] = {
-        "name": _name(index.name, dialect, "index"),
-        "columns": exprs,
-        "unique": bool(index.unique),
-    }
-    where = None
-    if dialect.name in ("postgresql", "sqlite") and index.kwargs:
-        where = index.kwargs.get(f"{dialect.name}_where")
-    if where is not None:
-        data["where"] = features.ddl_sql(where, dialect)
-    options = features.index_options(index, dialect)
-    if options:
-        data["options"] = options
-    return data
-
-
-def _fk(fk: sa.ForeignKeyConstraint, dialect: Dialect) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "name": _name(fk.name, dialect),
-        "columns": [c.name for c in fk.columns],
-        "referred_table": fk.elements[0].target_fullname.rsplit(".", 1)[0],
-        "referred_columns": [e.target_fullname.rsplit(".", 1)[1] for e in fk.elements],
-    }
-    for key in ("ondelete", "onupdate", "deferrable", "initially"):
-        value = getattr(fk, key)
-        if value is not None:
-            data[key] = value.upper() if isinstance(value, str) else value
-    if fk.use_alter:
-        data["use_alter"] = True
-    return data
-
-
-def _table(table: sa.Table, dialect: Dialect) -> dict[str, Any]:
-    pk = table.primary_key
-    auto = table.autoincrement_column
-    uniques = []
-    checks = []
-    for cons in table.constraints:
-        if isinstance(cons, sa.UniqueConstraint):
-            uniques.append(
-                {"name": _name(cons.name, dialect), "columns": [c.name for c in cons.columns]}
-            )
-        elif isinstance(cons, sa.CheckConstraint) and not getattr(cons, "_type_bound", False):
-            checks.append(
-                {"name": _name(cons.name, dialect), "sqltext": _sql(cons.sqltext, dialect)}
-            )
-    checks += column_checks(table, dialect)
-    data: dict[str, Any] = {
-        "columns": [_column(c, table, dialect, auto) for c in table.columns],
-        "primary_key": {"name": _name(pk.name, dialect), "columns": [c.name for c in pk.columns]},
-        "indexes": sorted((_index(i, dialect) for i in table.indexes), key=_sort_key),
-        "unique_constraints": sorted(uniques, key=_sort_key),
-        "foreign_keys": sorted(
-            (_fk(f, dialect) for f in table.foreign_key_constraints), key=_sort_key
-        ),
-        "check_constraints": sorted(checks, key=_sort_key),
-    }
-    if table.comment:
-        data["comment"] = table.comment
-    options = features.table_options(table, dialect)
-    if options:
-        data["options"] = options
-    return data
-
-
-def column_checks(table: sa.Table, dialect: Dialect) -> list[dict[str, Any]]:
-    """CHECKs declared on a column (``Column("n", Integer, CheckConstraint("n > 0"))``):
-    not among the table's constraints, and created inline with the column."""
-    return [
-        {
-            "name": _name(cons.name, dialect),
-            "sqltext": _sql(cons.sqltext, dialect),
-            "column": column.name,
-        }
-        for column in table.columns
-        for cons in column.constraints
-        if isinstance(cons, sa.CheckConstraint) and not getattr(cons, "_type_bound", False)
-    ]
-
-
-def _sort_key(item: dict[str, Any]) -> str:
-    # names first (cheap and usually decisive), the whole item to break ties
-    name = item.get("name")
-    return f"{name}\x00" if name else "\x01" + json.dumps(item, sort_keys=True)
-
-
-def from_metadata(metadata: sa.MetaData, dialect: Dialect) -> Snapshot:
-    """The snapshot of the schema ``metadata.create_all()`` would build on ``dialect``."""
-    tables = {}
-    for table in metadata.tables.values():
-        if table.name.startswith(RESERVED_PREFIX):
-            continue
-        features.check_table(table)
-        tables[table.fullname] = _table(table, dialect)
-    return {"format": FORMAT, "dialect": dialect.name, "tables": dict(sorted(tables.items()))}
 
 
 def validate(snap: Any, source: str) -> Snapshot:
@@ -344,7 +120,7 @@ def _table_problem(table: Any) -> str | None:
 # -- snapshot -> SQLAlchemy objects ---------------------------------------------------------
 
 
-def server_default_obj(data: dict[str, Any] | None) -> Any:
+def server_default_obj(data: ServerDefault | None) -> Any:
     if not data:
         return None
     if "literal" in data:
@@ -352,11 +128,12 @@ def server_default_obj(data: dict[str, Any] | None) -> Any:
     return sa.text(data["sql"])
 
 
-def column_from(data: dict[str, Any], dialect: str | None = None) -> sa.Column[Any]:
+def column_from(data: Column | Loose, dialect: str | None = None) -> sa.Column[Any]:
     """A detached :class:`~sqlalchemy.Column` built from a snapshot column. On PostgreSQL an
     enum column never creates or drops its type by itself: plans manage enum types."""
     type_ = type_from_spec(data["type"])
-    if dialect == "postgresql" and isinstance(type_, sa.Enum) and type_.native_enum and type_.name:
+    native = dialect is not None and traits(dialect).native_enums
+    if native and isinstance(type_, sa.Enum) and type_.native_enum and type_.name:
         type_ = postgresql.ENUM(*type_.enums, name=type_.name, create_type=False)
     return sa.Column(
         data["name"],
@@ -374,7 +151,7 @@ def column_from(data: dict[str, Any], dialect: str | None = None) -> sa.Column[A
 
 
 def add_table(
-    metadata: sa.MetaData, fullname: str, data: dict[str, Any], dialect: str | None = None
+    metadata: sa.MetaData, fullname: str, data: Table | Loose, dialect: str | None = None
 ) -> sa.Table:
     """Build table ``fullname`` from its snapshot entry into ``metadata``."""
     schema, _, name = fullname.rpartition(".")
@@ -417,7 +194,7 @@ def _creation_order(item: Any) -> int:
     return int(getattr(item, "_creation_order", 0))
 
 
-def fk_from(data: dict[str, Any]) -> sa.ForeignKeyConstraint:
+def fk_from(data: ForeignKey | Loose) -> sa.ForeignKeyConstraint:
     ref = data["referred_table"]
     return sa.ForeignKeyConstraint(
         data["columns"],
@@ -431,7 +208,7 @@ def fk_from(data: dict[str, Any]) -> sa.ForeignKeyConstraint:
     )
 
 
-def index_from(table: sa.Table, data: dict[str, Any]) -> sa.Index:
+def index_from(table: sa.Table, data: Index | Loose) -> sa.Index:
     exprs: list[Any] = []
     for expr in data["columns"]:
         if expr.startswith("(") and expr.endswith(")"):

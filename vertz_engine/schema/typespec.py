@@ -19,8 +19,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeEngine
 
 from vertz_engine.errors import SnapshotError
+from vertz_engine.schema.types import TypeSpec
 
-JSONValue = Any
 _SKIP = object()
 
 
@@ -69,11 +69,11 @@ def _json_value(value: Any, dialect: Dialect) -> Any:
     return _SKIP
 
 
-def type_spec(type_: TypeEngine[Any], dialect: Dialect) -> dict[str, Any]:
+def type_spec(type_: TypeEngine[Any], dialect: Dialect) -> TypeSpec:
     """A JSON-serialisable description of ``type_`` as ``dialect`` sees it."""
     type_ = resolve_type(type_, dialect)
     cls = sa.Enum if isinstance(type_, sa.Enum) else type(type_)  # one spelling per enum
-    spec: dict[str, Any] = {"class": f"{cls.__module__}.{cls.__qualname__}"}
+    spec: TypeSpec = {"class": f"{cls.__module__}.{cls.__qualname__}"}
     args: dict[str, Any] = {}
     if isinstance(type_, sa.Enum):
         args["enums"] = list(type_.enums)
@@ -122,11 +122,11 @@ def _load_class(path: str) -> type:
 
 def _from_json(value: Any) -> Any:
     if isinstance(value, dict) and "class" in value:
-        return type_from_spec(value)
+        return type_from_spec(cast(TypeSpec, value))
     return value
 
 
-def type_from_spec(spec: dict[str, Any]) -> TypeEngine[Any]:
+def type_from_spec(spec: TypeSpec) -> TypeEngine[Any]:
     """Rebuild a type from :func:`type_spec` output."""
     if not isinstance(spec, dict) or not isinstance(spec.get("class"), str):
         raise SnapshotError(f"malformed column type in snapshot: {spec!r}")

@@ -17,7 +17,7 @@ from vertz_engine.errors import (
     ProductionGuard,
     VertzError,
 )
-from vertz_engine.files import migration_file, snapshot_file
+from vertz_engine.files import file_format, migration_file, snapshot_file
 from vertz_engine.gcpause import gc_paused
 from vertz_engine.plan import render
 from vertz_engine.plan.diff import diff, reverse
@@ -240,7 +240,7 @@ class DevFlows(RewindFlows):
         down_plan = reverse(plan)
         down = render.render(down_plan, dialect)
         up_notes = [
-            f"{migration_file.DESTRUCTIVE_PREFIX}{c.describe()}" for c in plan.destructive()
+            f"{file_format.DESTRUCTIVE_PREFIX}{c.describe()}" for c in plan.destructive()
         ]
         rollback_notes = [
             f"-- note: the rollback restores the schema of {c.table}"

@@ -25,6 +25,7 @@ from sqlalchemy.engine import Connection, Engine
 from vertz_engine.errors import SnapshotError
 from vertz_engine.files.migration_file import MigrationFile
 from vertz_engine.plan.diff import diff
+from vertz_engine.schema import build
 from vertz_engine.schema import snapshot as snap_mod
 from vertz_engine.schema.snapshot import Snapshot
 
@@ -54,7 +55,7 @@ def from_files(
         md = sa.MetaData()
         md.reflect(conn)
     _serials_as_autoincrement(md)
-    reflected = snap_mod.from_metadata(md, dialect)
+    reflected = build.from_metadata(md, dialect)
     return _exact_where_provable(reflected, [c for c in candidates if c is not None])
 
 

@@ -17,6 +17,7 @@ from vertz_engine.files import migration_file, snapshot_file
 from vertz_engine.files.migration_file import MigrationFile
 from vertz_engine.files.txmode import RunMode, run_mode
 from vertz_engine.plan.renames import Questioner, default_questioner
+from vertz_engine.schema import build
 from vertz_engine.schema import snapshot as snap_mod
 from vertz_engine.schema.snapshot import Snapshot
 from vertz_engine.workflows import folder
@@ -61,7 +62,7 @@ class ProjectBase:
 
     def target(self) -> Snapshot:
         """The snapshot of the models."""
-        return snap_mod.from_metadata(self.metadata, self.engine.dialect)
+        return build.from_metadata(self.metadata, self.engine.dialect)
 
     def empty(self) -> Snapshot:
         return snap_mod.empty(self.dialect_name)
