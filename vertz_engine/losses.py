@@ -4,27 +4,48 @@ finding. The production guard (``files.guard``) finds them; errors and reports c
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Final, Literal
 
-DROP_TABLE = "drop table"
-DROP_COLUMN = "drop column"
-DROP_SCHEMA = "drop schema"
-DROP_DATABASE = "drop database"
-DROP_PARTITION = "drop partition"
-DROP_VERSIONING = "drop system versioning"
-DROP_OTHER = "drop"
-CASCADE = "drop cascade"
-TRUNCATE = "truncate"
-DELETE_ALL = "delete all rows"
-CHANGE_TYPE = "change type"
-DROP_ENUM_VALUE = "drop enum value"
-DYNAMIC = "dynamic sql"
-CALL = "call"
-UNKNOWN = "unknown statement"
-NOTE = "generator note"
+LossKind = Literal[
+    "drop table",
+    "drop column",
+    "drop schema",
+    "drop database",
+    "drop partition",
+    "drop system versioning",
+    "drop",
+    "drop cascade",
+    "truncate",
+    "delete all rows",
+    "change type",
+    "drop enum value",
+    "dynamic sql",
+    "call",
+    "unknown statement",
+    "generator note",
+]
+Section = Literal["up", "rollback"]
+
+DROP_TABLE: Final = "drop table"
+DROP_COLUMN: Final = "drop column"
+DROP_SCHEMA: Final = "drop schema"
+DROP_DATABASE: Final = "drop database"
+DROP_PARTITION: Final = "drop partition"
+DROP_VERSIONING: Final = "drop system versioning"
+DROP_OTHER: Final = "drop"
+CASCADE: Final = "drop cascade"
+TRUNCATE: Final = "truncate"
+DELETE_ALL: Final = "delete all rows"
+CHANGE_TYPE: Final = "change type"
+DROP_ENUM_VALUE: Final = "drop enum value"
+DYNAMIC: Final = "dynamic sql"
+CALL: Final = "call"
+UNKNOWN: Final = "unknown statement"
+NOTE: Final = "generator note"
 
 RUNTIME_NAME = "vertz_runtime_name"  # stands for a name computed when dynamic SQL runs
 
-_WHY = {
+_WHY: dict[LossKind, str] = {
     DROP_TABLE: "drop table {t} (its rows are lost)",
     DROP_COLUMN: "drop column {t} (its values are lost)",
     DROP_SCHEMA: "drop schema {t} (everything in it is lost)",
@@ -50,11 +71,11 @@ class Loss:
     statement in its section (``None`` for a generator note), ``line`` its line in the file."""
 
     statement: int | None
-    kind: str
+    kind: LossKind
     target: str
     detail: str = ""
     line: int | None = None
-    section: str = "up"  # or "rollback"
+    section: Section = "up"
 
     def describe(self) -> str:
         target = self.target.replace(RUNTIME_NAME, "<name chosen at run time>")

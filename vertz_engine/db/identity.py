@@ -11,6 +11,7 @@ from pathlib import Path
 
 from vertz_engine.db.history import HistoryRow
 from vertz_engine.errors import MigrationFileError
+from vertz_engine.files.file_format import MIGRATION_KEY, header_line
 from vertz_engine.files.migration_file import MigrationFile
 
 CHECK_HINT = (
@@ -40,7 +41,7 @@ def verify_identities(files: list[MigrationFile], rows: list[HistoryRow], folder
         if row is None:
             continue
         how = (
-            f"its header says -- Migration: {f.header_name}"
+            f"its header says {header_line(MIGRATION_KEY, f.header_name)}"
             if f.header_name == row.name
             else "its checksum is the one recorded for it"
         )

@@ -23,6 +23,7 @@ ROLLBACK_MARKER = "-- @rollback"
 NO_TRANSACTION_MARKER = "-- vertz:no-transaction"
 DESTRUCTIVE_PREFIX = "-- vertz:destructive "
 HEADER_KEYS = ("Migration", "Created", "Checksum")
+MIGRATION_KEY = HEADER_KEYS[0]  # ``-- Migration: <name>``: the name a file was created with
 HEADER_LINES = ", ".join(f"'-- {key}:'" for key in HEADER_KEYS)  # for messages
 # heads a statement PostgreSQL must commit before the migration's transaction may use its
 # result (a new enum value): the plan writes it, the runner runs that statement on its own
@@ -144,5 +145,10 @@ def split_sections(body: str) -> tuple[str, str]:
 def header(name: str, created: str, body: str) -> str:
     """A file's text: the header (with the checksum of ``body``) and the body."""
     values = (name, created, checksum(body))
-    lines = [f"-- {key}: {value}" for key, value in zip(HEADER_KEYS, values, strict=True)]
+    lines = [header_line(key, value) for key, value in zip(HEADER_KEYS, values, strict=True)]
     return "\n".join(lines) + "\n\n" + body
+
+
+def header_line(key: str, value: str) -> str:
+    """One header line: ``-- Migration: 0002_add_priority``."""
+    return f"-- {key}: {value}"

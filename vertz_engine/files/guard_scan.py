@@ -9,6 +9,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
+from vertz_engine.files.file_format import REBUILD_PREFIX
 from vertz_engine.files.guard_rules import READERS, Context
 from vertz_engine.files.sqlwords import Word, words
 from vertz_engine.losses import UNKNOWN, Loss
@@ -49,6 +50,7 @@ def read_section(statements: Sequence[str]) -> tuple[list[Loss], Context, list[l
 # ALTER TABLE loses data only by DROP, TRUNCATE PARTITION or a type change);
 # a statement without them is not tokenized (a data file of INSERTs is read in no time).
 _LOSS_WORDS = "DROP TRUNCATE DELETE TYPE MODIFY CHANGE EXECUTE PREPARE CALL PROCEDURE FUNCTION"
+_REBUILD = REBUILD_PREFIX.upper()
 _FIRST_WORD = re.compile(r"(?:\s+|--[^\n]*\n|/\*.*?\*/)*([A-Za-z_]+)\b", re.S)
 
 
@@ -59,7 +61,7 @@ def _cannot_destroy(statement: str) -> bool:
     if m is None or m.group(1).upper() not in _KNOWN - {"SET"}:
         return False
     text = statement.upper()
-    return not any(word in text for word in _LOSS_WORDS.split()) and "_ALEMBIC_TMP_" not in text
+    return not any(word in text for word in _LOSS_WORDS.split()) and _REBUILD not in text
 
 
 def _scan(ws: list[Word], ctx: Context, *, start: bool) -> list[Loss]:

@@ -6,9 +6,9 @@ changes (``Boolean`` vs ``TINYINT(1)`` on MySQL, ``now()`` vs ``CURRENT_TIMESTAM
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from vertz_engine.dialects import traits
+from vertz_engine.schema.types import Column, Index, Loose, ServerDefault
 
 _TYPE_ALIASES: dict[str, str] = {
     "INT": "INTEGER",
@@ -52,7 +52,7 @@ def sql_type(text: str, dialect: str | None) -> str:
     return t
 
 
-def server_default(data: dict[str, Any] | None, column_sql_type: str) -> str | None:
+def server_default(data: ServerDefault | Loose | None, column_sql_type: str) -> str | None:
     """A column's server default as one comparable string."""
     if not data:
         return None
@@ -75,14 +75,14 @@ def server_default(data: dict[str, Any] | None, column_sql_type: str) -> str | N
     return text
 
 
-def enum_values(col: dict[str, Any]) -> list[str] | None:
+def enum_values(col: Column | Loose) -> list[str] | None:
     spec = col["type"]
     if spec.get("class", "").endswith(".Enum"):
         return list((spec.get("args") or {}).get("enums", []))
     return None
 
 
-def index(item: dict[str, Any], table: str) -> dict[str, Any]:
+def index(item: Index | Loose, table: str) -> Index | Loose:
     """An index entry in one spelling: a partial index's WHERE without the table name before
     its columns (snapshots made before 2026-11 wrote ``t.score > 0``, CREATE INDEX writes
     ``score > 0``; the database reads both the same)."""
@@ -94,7 +94,7 @@ def index(item: dict[str, Any], table: str) -> dict[str, Any]:
     return {**item, "where": where}
 
 
-def native_enum(col: dict[str, Any]) -> bool:
+def native_enum(col: Column | Loose) -> bool:
     """Whether a column is an enum of its own database type (on PostgreSQL: a named enum
     that is not ``native_enum=False``)."""
     args = col["type"].get("args") or {}

@@ -24,6 +24,7 @@ from sqlalchemy.sql import elements
 
 from vertz_engine.dialects import traits
 from vertz_engine.errors import SnapshotError
+from vertz_engine.schema.types import ForeignKey, Loose, Unique
 
 PG_NAMEDATALEN = 64  # PostgreSQL names hold NAMEDATALEN - 1 = 63 bytes
 
@@ -97,7 +98,9 @@ def pg_columns_addition(columns: list[str]) -> str:
     return out.decode(errors="ignore")
 
 
-def pg_default_name(table: str, kind: str, item: dict[str, Any], check_cols: list[str]) -> str:
+def pg_default_name(
+    table: str, kind: str, item: Unique | ForeignKey | Loose, check_cols: list[str]
+) -> str:
     """The name PostgreSQL gives an unnamed constraint of ``table`` (without the number it
     appends when that name is taken)."""
     if kind == "check":
