@@ -68,7 +68,7 @@ class MigrationFile:
     @property
     def marked_no_transaction(self) -> bool:
         """The file asks to run outside a transaction (what that means per database is
-        decided by :func:`vertz_engine.txmode.run_mode`)."""
+        decided by :func:`vertz_engine.files.txmode.run_mode`)."""
         return any(file_format.is_no_transaction_marker(ln) for ln in self.up.splitlines())
 
     def up_statements(self) -> list[str]:

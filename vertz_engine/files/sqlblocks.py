@@ -1,4 +1,4 @@
-"""Block bodies whose ``;`` do not end the statement, for :mod:`vertz_engine.sqlsplit`.
+"""Block bodies whose ``;`` do not end the statement, for :mod:`vertz_engine.files.sqlsplit`.
 
 Used only inside a statement whose head announces a body (``CREATE FUNCTION`` on
 PostgreSQL; ``CREATE TRIGGER/PROCEDURE/FUNCTION/EVENT`` and compound statements on MySQL),

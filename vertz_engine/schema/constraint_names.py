@@ -9,7 +9,7 @@ Names come from one of two places:
 - the database, where the models give none: flask-vertz then adds the constraint unnamed, so
   the database names it as ``create_all`` would have, and whatever refers to it later (a
   drop, a rename) finds its real name in the catalog at apply time by its definition
-  (:mod:`vertz_engine.constraint_lookup`).
+  (:mod:`vertz_engine.plan.constraint_lookup`).
 
 PostgreSQL's own naming (``makeObjectName``) is computed here for what must be renamed with
 its table.
