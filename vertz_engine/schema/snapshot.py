@@ -13,7 +13,6 @@ from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.elements import TextClause
 from sqlalchemy.util import OrderedSet
@@ -357,6 +356,8 @@ def column_from(data: dict[str, Any], dialect: str | None = None) -> sa.Column[A
     enum column never creates or drops its type by itself: plans manage enum types."""
     type_ = type_from_spec(data["type"])
     if dialect == "postgresql" and isinstance(type_, sa.Enum) and type_.native_enum and type_.name:
+        from sqlalchemy.dialects import postgresql
+
         type_ = postgresql.ENUM(*type_.enums, name=type_.name, create_type=False)
     return sa.Column(
         data["name"],
