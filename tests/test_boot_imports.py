@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-APP = '''
+APP = """
 import json, sys
 import sqlalchemy as sa
 from flask import Flask
@@ -32,7 +32,7 @@ app.config["SQLALCHEMY_DATABASE_URI"] = sys.argv[1]
 db.init_app(app)
 Vertz(app, db)
 print(json.dumps(sorted(sys.modules)))
-'''
+"""
 NEVER = ("alembic", "sqlparse")
 DIALECTS = {"sqlite": "sqlite", "postgres": "postgresql", "mysql": "mysql"}
 
@@ -80,7 +80,7 @@ def test_changed_models_still_load_what_they_need(sqlite_url: str, tmp_path: Pat
     app = tmp_path / "bootapp.py"
     app.write_text(APP)
     _start(app, sqlite_url, tmp_path)
-    app.write_text(APP.replace('sa.String(40)', 'sa.String(80)'))
+    app.write_text(APP.replace("sa.String(40)", "sa.String(80)"))
     modules, err = _start(app, sqlite_url, tmp_path)
     assert "applied 20 model change(s)" in err
     assert "alembic" in modules

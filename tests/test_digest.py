@@ -107,7 +107,9 @@ def test_digest_covers_comments_checks_keys_enums_defaults(dialect: str) -> None
         before, after, _ = pair
         for a, b in ((before, before), (before, after)):
             for e1, e2 in ((x1, x1), (x1, x2)):
-                digests_equal, snapshots_equal = _same(build_rich(a, e1), build_rich(b, e2), dialect)
+                digests_equal, snapshots_equal = _same(
+                    build_rich(a, e1), build_rich(b, e2), dialect
+                )
                 assert digests_equal == snapshots_equal
                 seen[snapshots_equal] += 1
 
@@ -129,8 +131,19 @@ def test_digest_refuses_what_the_snapshot_refuses() -> None:
 def test_a_digest_proves_only_the_snapshot_it_was_saved_with(tmp_path: Path) -> None:
     path = tmp_path / "snap.json"
     d = snapshot.dialect_for("sqlite")
-    md = build({"items": {"alpha": {"type": "int", "nullable": True, "default": False,
-                                    "index": False, "unique": False}}})
+    md = build(
+        {
+            "items": {
+                "alpha": {
+                    "type": "int",
+                    "nullable": True,
+                    "default": False,
+                    "index": False,
+                    "unique": False,
+                }
+            }
+        }
+    )
     snap, digest = snapshot.from_metadata(md, d), models_digest(md, d)
     fp = snapshot.fingerprint(snap)
     snapshot_file.save(path, snap, **{snapshot_file.DIGEST_KEY: digest})
