@@ -120,11 +120,12 @@ def _fk(fk: sa.ForeignKeyConstraint, dialect: Dialect) -> Item:
         value.upper() if isinstance(value, str) else value
         for value in (fk.ondelete, fk.onupdate, fk.deferrable, fk.initially)
     )
+    targets = [e.target_fullname.rsplit(".", 1) for e in fk.elements]
     return (
         _name(fk.name, dialect),
         tuple(c.name for c in fk.columns),
-        fk.elements[0].target_fullname.rsplit(".", 1)[0],
-        tuple(e.target_fullname.rsplit(".", 1)[1] for e in fk.elements),
+        targets[0][0],
+        tuple(t[1] for t in targets),
         flags,
         bool(fk.use_alter),
     )
@@ -149,7 +150,13 @@ def _canonical(items: list[Item]) -> tuple[Item, ...] | None:
     names = [i[0] for i in items if i[0]]
     if len(set(names)) != len(names):
         return None
+    if len(names) == len(items):  # all named, each once: the names decide
+        return tuple(sorted(items, key=_first))
     return tuple(sorted(items, key=repr))
+
+
+def _first(item: Item) -> Any:
+    return item[0]
 
 
 def _table(table: sa.Table, dialect: Dialect) -> Item | None:
