@@ -184,9 +184,12 @@ class ProjectBase:
                 return candidate
         return None
 
-    def snapshot_problems(self, ms: Snapshot | None) -> list[str]:
-        """Files the migrations snapshot counts that are not in the folder any more."""
-        names = {f.name for f in self.files()}
+    def snapshot_problems(
+        self, ms: Snapshot | None, files: list[MigrationFile] | None = None
+    ) -> list[str]:
+        """Files the migrations snapshot counts that are not in the folder any more
+        (``files``: the folder's files, when the caller has read them already)."""
+        names = {f.name for f in (self.files() if files is None else files)}
         return [
             f"{self.migrations_snapshot_path} includes the changes of {name}, but "
             f"{self.migrations_dir / (name + '.sql')} is missing: restore the file, or, if you "
