@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from vertz_engine.errors import SnapshotError
-from vertz_engine.files.migration_file import write_atomic
 from vertz_engine.schema import snapshot as snap_mod
 from vertz_engine.schema.snapshot import Snapshot
 
@@ -41,6 +40,8 @@ def save(path: Path, snap: Snapshot, *, fingerprint: str | None = None, **extra:
     data.pop(DIGEST_KEY, None)  # proves only the snapshot it was saved with: given again or dropped
     data.update(extra)
     data["fingerprint"] = fingerprint or snap_mod.fingerprint(snap)
+    from vertz_engine.files.migration_file import write_atomic  # not loaded by a boot's read
+
     write_atomic(path, snap_mod.dumps(data))
 
 
