@@ -26,6 +26,7 @@ from vertz_engine.schema.snapshot import (
     _sql,
     _type_info,
     _type_key,
+    index_where,
 )
 
 # Changes whenever what a digest covers changes (a new snapshot field, another encoding).
@@ -103,14 +104,11 @@ def _index(index: sa.Index, dialect: Dialect) -> Item:
         e.name if isinstance(e, sa.Column) else "(" + _sql(e, dialect) + ")"
         for e in index.expressions
     )
-    where = None
-    if index.kwargs and dialect.name in ("postgresql", "sqlite"):
-        where = index.kwargs.get(f"{dialect.name}_where")
     return (
         _name(index.name, dialect, "index"),
         exprs,
         bool(index.unique),
-        features.ddl_sql(where, dialect) if where is not None else None,
+        index_where(index, dialect),
         (features.index_options(index, dialect) or None) if index.kwargs else None,
     )
 

@@ -17,6 +17,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.elements import TextClause
 from sqlalchemy.util import OrderedSet
 
+from vertz_engine.dialects import traits
 from vertz_engine.errors import SnapshotError
 from vertz_engine.schema import features
 from vertz_engine.schema.constraint_names import fit
@@ -186,15 +187,21 @@ def _index(index: sa.Index, dialect: Dialect) -> dict[str, Any]:
         "columns": exprs,
         "unique": bool(index.unique),
     }
-    where = None
-    if dialect.name in ("postgresql", "sqlite") and index.kwargs:
-        where = index.kwargs.get(f"{dialect.name}_where")
+    where = index_where(index, dialect)
     if where is not None:
-        data["where"] = features.ddl_sql(where, dialect)
+        data["where"] = where
     options = features.index_options(index, dialect)
     if options:
         data["options"] = options
     return data
+
+
+def index_where(index: sa.Index, dialect: Dialect) -> str | None:
+    """A partial index's WHERE as ``CREATE INDEX`` writes it (None: not partial here)."""
+    if not (index.kwargs and traits(dialect).keeps_index_options):
+        return None
+    where = index.kwargs.get(f"{dialect.name}_where")
+    return None if where is None else features.ddl_sql(where, dialect)
 
 
 def _fk(fk: sa.ForeignKeyConstraint, dialect: Dialect) -> dict[str, Any]:
