@@ -74,8 +74,6 @@ class DeployFlows(ProjectBase):
         files = self.files()
         for f in files:
             f.verify()
-        ms = self._load_migrations_snapshot()
-        steps = self._steps(ms)
         result = DeployResult()
         with self._connect() as conn:
             with database.lock(conn, timeout=self.lock_timeout):
@@ -94,6 +92,9 @@ class DeployFlows(ProjectBase):
                     raise guard.refuse("deploy", result.losses, self.environment_reason)
                 if not pending:
                     return result
+                # read only when something runs: nothing pending reads no snapshot
+                ms = self._load_migrations_snapshot()
+                steps = self._steps(ms)
                 self._run_pending(conn, files, pending, steps, ms, result, progress)
         if not self.production and ms is not None:
             with self._connect() as conn:
