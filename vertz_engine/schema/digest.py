@@ -57,7 +57,7 @@ def models_digest(metadata: sa.MetaData, dialect: Dialect) -> str | None:
 
 
 def _type_token(column: sa.Column[Any], table: sa.Table, dialect: Dialect) -> str:
-    """The type's spec and DDL as the snapshot records them, as text, cached per type: its
+    """The type's spec and DDL as the snapshot records them, as a hash, cached per type: its
     class and every attribute (a value that is not hashable, a list say, goes the slower
     way of the snapshot's own cache key)."""
     type_ = column.type
@@ -69,7 +69,9 @@ def _type_token(column: sa.Column[Any], table: sa.Table, dialect: Dialect) -> st
         key = _type_key(type_, dialect)
         token = _TOKENS.get(key) if key is not None else None
     if token is None:
-        token = repr(_type_info(column, table, dialect))
+        # the spec and DDL, hashed once per type: each column then carries 32 characters
+        text = repr(_type_info(column, table, dialect)).encode()
+        token = hashlib.blake2b(text, digest_size=16).hexdigest()
         if key is not None and len(_TOKENS) < 4096:
             _TOKENS[key] = token
     return token
