@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
+import time
+import urllib.error
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -85,6 +89,46 @@ def run_command(argv: list[str], *, cwd: Path, env: dict[str, str] | None = None
     if code != 0:
         raise RunFailed(f"{' '.join(argv)} failed (exit {code}):\n{_tail(err or out)}")
     return Sample(times={"wall": wall}, rss_mb=rss, info={"stdout": out[-400:]})
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def run_until_served(
+    argv: list[str], *, cwd: Path, port: int, env: dict[str, str] | None = None
+) -> Sample:
+    """Wall time from starting a server command (``flask run``) to its first HTTP answer
+    (any status) on ``port``; the server is stopped then. Peak RSS is not taken (0)."""
+    start = time.perf_counter()
+    with tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(
+            argv, cwd=cwd, env=child_env(env), stdout=subprocess.DEVNULL, stderr=err
+        )
+        try:
+            while not _answers(port):
+                if proc.poll() is not None or time.perf_counter() - start > 300:
+                    err.seek(0)
+                    text = err.read().decode(errors="replace")
+                    raise RunFailed(f"{' '.join(argv)} served nothing:\n{_tail(text)}")
+                time.sleep(0.002)
+            wall = time.perf_counter() - start
+        finally:
+            proc.terminate()
+            proc.wait(30)
+    return Sample(times={"serve": wall}, rss_mb=0.0)
+
+
+def _answers(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5):
+            return True
+    except urllib.error.HTTPError:
+        return True  # a 404 is an answer
+    except OSError:
+        return False
 
 
 def _tail(text: str, lines: int = 15) -> str:

@@ -105,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     results: list[CaseResult] = []
     errors: list[str] = []
     code_before = sources_hash()
+    load_before = os.getloadavg()
     started = time.perf_counter()
     try:
         for number in only:
@@ -138,12 +139,17 @@ def main(argv: list[str] | None = None) -> int:
         "sources": code_after,
         "sources_at_start": code_before,
         "total_seconds": round(elapsed, 1),
+        # the machine's load average (1, 5, 15 min) at the start and the end: a shared
+        # machine's figures are comparable only as ratios of runs made side by side
+        "load_at_start": [round(x, 2) for x in load_before],
+        "load_at_end": [round(x, 2) for x in os.getloadavg()],
     }
     titles = {n: WORKLOADS[n][0] for n in only}
     checks = report.goal_checks(results)
     lines = [
         f"flask-vertz benchmark ({'quick' if args.quick else 'full'}; {meta['git']}, sources {meta['sources']};"
-        f" Python {meta['python']}, {meta['cpus']} CPUs; SQLite"
+        f" Python {meta['python']}, {meta['cpus']} CPUs, load {meta['load_at_start'][0]:g}"
+        f" -> {meta['load_at_end'][0]:g}; SQLite"
         f"{' + PostgreSQL' if pg else ''}; median and min-max of the runs)",
         *report.table(results, titles),
         *report.summary(checks, errors),

@@ -133,14 +133,12 @@ def setup_rebuild(url: str, folder: str, rows: int) -> Result:
     return DONE
 
 
-APP_MODULE = '''"""Workload 5: one app with both extensions (flask-vertz and Flask-Migrate)."""
+APP_MODULE = '''"""Workloads 5-7: the {n}-table app with {what}."""
 
 from flask import Flask
-from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 
 from bench import schema
-from flask_vertz import Vertz
 
 db = SQLAlchemy()
 schema.build(db.metadata, {n})
@@ -148,20 +146,40 @@ schema.build(db.metadata, {n})
 app = Flask(__name__)
 app.config.update(
     SQLALCHEMY_DATABASE_URI={url!r},
-    VERTZ_AUTO_APPLY=False,
     VERTZ_MIGRATIONS_DIR="vertz_migrations",
 )
 db.init_app(app)
-Migrate(app, db)  # migrations/
-Vertz().init_app(app, db)  # vertz_migrations/, .vertz/schema-snapshot.json
+{tools}
 '''
+# Each tool in its own app, so each side pays only its own imports.
+APPS = {
+    "benchapp": (
+        "both extensions",
+        "Migrate(app, db)\nVertz().init_app(app, db, auto_apply=False)",
+    ),
+    "app_vertz": ("flask-vertz only", "Vertz().init_app(app, db, auto_apply=False)"),
+    "app_vertz_boot": ("flask-vertz only, boot auto-apply on", "Vertz(app, db)"),
+    "app_migrate": ("Flask-Migrate only", "Migrate(app, db)"),
+    "app_plain": ("no migration tool", ""),
+}
+_IMPORTS = {
+    "Migrate": "from flask_migrate import Migrate",
+    "Vertz": "from flask_vertz import Vertz",
+}
+
+
+def _app_module(name: str, n: int, url: str) -> str:
+    what, tools = APPS[name]
+    imports = [line for key, line in _IMPORTS.items() if key + "(" in tools]
+    return APP_MODULE.format(n=n, url=url, what=what, tools="\n".join([*imports, tools]))
 
 
 def setup_status(url: str, folder: str, n: int) -> Result:
-    """``benchapp.py`` and its database, migrated by both tools: flask-vertz's ``init`` file
-    deployed, Alembic stamped at its (no-op) head."""
+    """The app modules (:data:`APPS`) and their database, migrated by both tools:
+    flask-vertz's ``init`` file deployed, Alembic stamped at its (no-op) head."""
     app_dir = Path(folder)
-    (app_dir / "benchapp.py").write_text(APP_MODULE.format(n=n, url=url))
+    for name in APPS:
+        (app_dir / f"{name}.py").write_text(_app_module(name, n, url))
     md = schema.metadata(n)
     vdir, local = app_dir / "vertz_migrations", app_dir / ".vertz" / "schema-snapshot.json"
     _project(url, md, vdir, local).migrate_dev("init", create_only=True)

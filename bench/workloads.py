@@ -13,7 +13,7 @@ from typing import Any
 
 from bench import dbs
 from bench.core import ALEMBIC, FLOOR, VERTZ, Case, Goal, RatioSpec, Side
-from bench.measure import Sample, run_command, run_op
+from bench.measure import Sample, free_port, run_command, run_op, run_until_served
 
 
 @dataclass(frozen=True)
@@ -126,19 +126,23 @@ def boot(ctx: Context) -> Iterator[Case]:
             }
             _setup("setup_boot", **args)
             goal = Goal(">=", 25) if n == s.goal_n else None
+            floor_goal = Goal("<=", 1.5) if n >= s.goal_n else None
             yield Case(
                 workload=1,
                 key=f"boot/{dialect}/{n}",
                 label=f"{dialect} N={n}",
-                metrics=["boot", "repeat"],
+                metrics=["boot", "repeat", "boot_cpu", "repeat_cpu"],
                 sides=[
                     _side(VERTZ, "boot_vertz", args),
+                    _side(FLOOR, "boot_floor", {"url": url, "n": n}),
                     _side(ALEMBIC, "boot_alembic", {"url": url, "n": n}),
                 ],
                 runs=s.heavy_runs if n >= 1000 else s.runs,
                 ratios=[
                     RatioSpec("boot", ALEMBIC, VERTZ, goal),
                     RatioSpec("repeat", ALEMBIC, VERTZ, goal),
+                    RatioSpec("boot", VERTZ, FLOOR, floor_goal),
+                    RatioSpec("boot_cpu", VERTZ, FLOOR, floor_goal),
                 ],
                 per_table=n,
                 cleanup=partial(ctx.drop_db, dialect, short),
@@ -317,20 +321,27 @@ def rebuild(ctx: Context) -> Iterator[Case]:
 # -- 5. whole-process latency of the status commands -----------------------------------------------
 
 
+def _apps(ctx: Context) -> tuple[Path, str]:
+    """The app modules of workloads 5-7 (one per tool, and one with none) and their
+    database, set up once per run; (their folder, the ``flask`` command)."""
+    folder = ctx.work / "status_app"
+    if not (folder / "app_plain.py").exists():
+        n = ctx.sizes.status_tables
+        _log(f"[5-7] setting up the apps ({n} tables, SQLite)")
+        folder.mkdir(parents=True, exist_ok=True)
+        _setup("setup_status", url=dbs.sqlite_url(folder / "bench.db"), folder=str(folder), n=n)
+    return folder, str(Path(sys.executable).parent / "flask")
+
+
 def status(ctx: Context) -> Iterator[Case]:
     s = ctx.sizes
     n = s.status_tables
-    folder = ctx.folder("status_app")
-    db_path = folder / "bench.db"
-    url = dbs.sqlite_url(db_path)
-    _log(f"[5] setting up benchapp ({n} tables, SQLite)")
-    _setup("setup_status", url=url, folder=str(folder), n=n)
-    flask = str(Path(sys.executable).parent / "flask")
+    folder, flask = _apps(ctx)
 
-    def command(*argv: str) -> Side:
+    def command(app: str, *argv: str) -> Side:
         return Side(
             VERTZ if argv[0] == "vertz-db" else ALEMBIC,
-            lambda r: run_command([flask, "--app", "benchapp", *argv], cwd=folder),
+            lambda r: run_command([flask, "--app", app, *argv], cwd=folder),
         )
 
     yield Case(
@@ -338,10 +349,66 @@ def status(ctx: Context) -> Iterator[Case]:
         key="status/sqlite",
         label=f"sqlite N={n}",
         metrics=["wall"],
-        sides=[command("vertz-db", "status"), command("db", "current")],
+        sides=[command("app_vertz", "vertz-db", "status"), command("app_migrate", "db", "current")],
         runs=s.runs,
         warmup=1,
         ratios=[RatioSpec("wall", VERTZ, ALEMBIC, Goal("<=", 1.1))],
+        params={"dialect": "sqlite", "n": n},
+    )
+
+
+def start(ctx: Context) -> Iterator[Case]:
+    s = ctx.sizes
+    n = s.status_tables
+    folder, _ = _apps(ctx)
+    dev = {"VERTZ_ENV": "development"}
+
+    def side(name: str, app: str) -> Side:
+        argv = [sys.executable, "-c", f"import {app}"]
+        return Side(name, lambda r: run_command(argv, cwd=folder, env=dev))
+
+    yield Case(
+        workload=6,
+        key="start/sqlite",
+        label=f"sqlite N={n}",
+        metrics=["wall"],
+        sides=[
+            side(VERTZ, "app_vertz_boot"),
+            side(ALEMBIC, "app_migrate"),
+            side(FLOOR, "app_plain"),
+        ],
+        runs=s.runs,
+        warmup=1,  # the first boot after the setup's deploy records the models' digest
+        ratios=[
+            RatioSpec("wall", VERTZ, FLOOR, Goal("<=", 1.15)),
+            RatioSpec("wall", VERTZ, ALEMBIC),
+        ],
+        params={"dialect": "sqlite", "n": n},
+    )
+
+
+def reload(ctx: Context) -> Iterator[Case]:
+    s = ctx.sizes
+    n = s.status_tables
+    folder, flask = _apps(ctx)
+
+    def side(name: str, app: str) -> Side:
+        def run(r: int) -> Sample:
+            port = free_port()
+            argv = [flask, "--app", app, "run", "--debug", "--no-reload", "--port", str(port)]
+            return run_until_served(argv, cwd=folder, port=port)
+
+        return Side(name, run)
+
+    yield Case(
+        workload=7,
+        key="reload/sqlite",
+        label=f"sqlite N={n}",
+        metrics=["serve"],
+        sides=[side(VERTZ, "app_vertz_boot"), side(FLOOR, "app_plain")],
+        runs=s.runs,
+        warmup=1,
+        ratios=[RatioSpec("serve", VERTZ, FLOOR)],
         params={"dialect": "sqlite", "n": n},
     )
 
@@ -354,5 +421,15 @@ WORKLOADS: dict[int, tuple[str, Callable[[Context], Iterator[Case]]]] = {
     2: ("deploy of pending one-column migrations (in-process)", deploy),
     3: ("generating a migration for a one-column change (in-process)", generate),
     4: ("SQLite type change forcing a table rebuild (in-process)", rebuild),
-    5: ("`flask ... vertz-db status` vs `flask ... db current` (whole process wall time)", status),
+    5: ("`flask ... vertz-db status` vs `flask ... db current`, each tool in its own app", status),
+    6: (
+        "process start, boot auto-apply on and models unchanged: flask-vertz only /"
+        " Flask-Migrate only / no migration tool (whole process wall time)",
+        start,
+    ),
+    7: (
+        "`flask run --debug` from start to first answer (what each reload pays):"
+        " flask-vertz only / no migration tool",
+        reload,
+    ),
 }

@@ -11,7 +11,6 @@ import click
 from flask.cli import with_appcontext
 
 from vertz_engine.plan.renames import default_questioner
-from vertz_engine.project import rename_decisions
 
 from . import documents, output, reports
 from .running import (
@@ -70,6 +69,8 @@ def init() -> None:
 @with_appcontext
 @per_bind
 def push(rename: tuple[str, ...], no_rename: tuple[str, ...], dry_run: bool) -> None:
+    from vertz_engine.project import rename_decisions  # the workflows load with a command
+
     p = project()
     explicit = rename_decisions(rename, no_rename)
     if interactive() and not dry_run:
@@ -106,6 +107,8 @@ def migrate_dev(
     rename: tuple[str, ...],
     no_rename: tuple[str, ...],
 ) -> Outcome | None:
+    from vertz_engine.project import rename_decisions  # the workflows load with a command
+
     _json_needs_dry_run(as_json, dry_run)
     p = project()
     questioner = terminal_questioner if interactive() and not as_json else default_questioner

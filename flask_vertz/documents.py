@@ -6,12 +6,14 @@ bind it describes; several binds give ``{"format": FORMAT, "binds": {NAME: docum
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vertz_engine.losses import Loss
 from vertz_engine.plan.renames import RenameCandidate
-from vertz_engine.project import CheckResult, DeployResult, DevPreview, RollbackResult, Status
 from vertz_engine.workflows.results import change_dict
+
+if TYPE_CHECKING:  # the workflows load when a command runs, not with the app
+    from vertz_engine.project import CheckResult, DeployResult, DevPreview, RollbackResult, Status
 
 #: the version of every ``--json`` document's shape (its ``format`` key)
 FORMAT = 1

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import sys
 import weakref
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import sqlalchemy as sa
 from flask import Flask, current_app
 from flask_sqlalchemy import SQLAlchemy
 
-from vertz_engine import Project
 from vertz_engine.errors import VertzError
-from vertz_engine.project import ApplyResult
 from vertz_engine.secrets import mask_urls_in
+from vertz_engine.workflows import boot
 
 from . import binds, config, output
+
+if TYPE_CHECKING:  # the workflows load when something is to be done, not on every start
+    from vertz_engine.project import ApplyResult, Project
 
 CLI_NAME = "vertz-db"
 
@@ -82,6 +84,12 @@ class Vertz:
         """One engine :class:`~vertz_engine.Project` per bind that flask-vertz manages
         (``VERTZ_BINDS``; the default bind is named ``default``), in config order; ``only``
         names one of them."""
+        from vertz_engine.project import Project
+
+        return {name: Project(**kw) for name, kw in self._binds(app, only=only).items()}
+
+    def _binds(self, app: Flask | None = None, *, only: str | None = None) -> dict[str, Any]:
+        """The arguments of each managed bind's :class:`~vertz_engine.Project`."""
         app = app or current_app._get_current_object()  # type: ignore[attr-defined]
         db = self._dbs.get(app)
         if db is None:
@@ -94,10 +102,10 @@ class Vertz:
             if only not in names:
                 raise config.ConfigError(binds.unknown_bind_message(only, names))
             names = [only]
-        out: dict[str, Project] = {}
+        out: dict[str, Any] = {}
         for name in names:
             key = binds.key_of(name)
-            out[name] = Project(
+            out[name] = dict(
                 engine=engines[key],
                 metadata=db.metadatas[key],
                 migrations_dir=binds.migrations_dir(s.migrations_dir, name),
@@ -122,8 +130,8 @@ class Vertz:
         return self.project(app).apply_models(**kwargs)
 
     def _boot(self, app: Flask) -> None:
-        projects = self.projects(app)
-        if not any(p.metadata.tables for p in projects.values()):
+        projects = self._binds(app)
+        if not any(kw["metadata"].tables for kw in projects.values()):
             click.echo(
                 output.warn(
                     "flask-vertz: no models are registered yet, so boot changed nothing. "
@@ -132,10 +140,11 @@ class Vertz:
                 err=True,
             )
             return
-        for name, project in projects.items():
-            if project.metadata.tables:
-                prefix = "flask-vertz: " if len(projects) == 1 else f"flask-vertz [{name}]: "
-                self._boot_one(project, prefix)
+        for name, kw in projects.items():
+            if not kw["metadata"].tables or _proven_unchanged(kw):
+                continue
+            prefix = "flask-vertz: " if len(projects) == 1 else f"flask-vertz [{name}]: "
+            self._boot_one(self.projects(app, only=name)[name], prefix)
 
     def _boot_one(self, project: Project, prefix: str) -> None:
         try:
@@ -153,6 +162,22 @@ class Vertz:
             raise VertzError(message) from None
         for line in output.apply_lines(result, prefix=prefix):
             click.echo(line, err=True)
+
+
+def _proven_unchanged(kw: dict[str, Any]) -> bool:
+    """The unchanged boot, checked without loading the workflows (production refuses
+    the boot auto-apply whatever the models: not checked here)."""
+    if kw["environment"] == config.PRODUCTION:
+        return False
+    try:
+        return boot.unchanged(
+            kw["engine"],
+            kw["metadata"],
+            kw["local_snapshot_path"],
+            lock_timeout=kw["lock_timeout"],
+        )
+    except (VertzError, sa.exc.SQLAlchemyError):
+        return False  # the full boot reports it
 
 
 def _loading_for_vertz_cli(app: Flask | None = None) -> bool:

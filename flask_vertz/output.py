@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from vertz_engine.losses import Loss
 from vertz_engine.plan.model import BLOCKING, DESTRUCTIVE, Change, Plan
 from vertz_engine.plan.renames import UNSURE, RenameCandidate
-from vertz_engine.project import ApplyResult
+
+if TYPE_CHECKING:  # the workflows load when a command runs, not with the app
+    from vertz_engine.project import ApplyResult
 
 _LEVEL_COLOUR = {DESTRUCTIVE: "red", BLOCKING: "yellow"}
 

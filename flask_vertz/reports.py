@@ -5,21 +5,23 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vertz_engine.errors import AlembicFolder, DestructiveChanges, MigrationsFolderProblem
-from vertz_engine.project import (
-    ApplyResult,
-    CheckResult,
-    DeployResult,
-    DevPreview,
-    InitResult,
-    RollbackResult,
-    Status,
-)
 
 from .config import Base
 from .output import change_line, dim, error, loss_lines, ok, warn
+
+if TYPE_CHECKING:  # the workflows load when a command runs, not with the app
+    from vertz_engine.project import (
+        ApplyResult,
+        CheckResult,
+        DeployResult,
+        DevPreview,
+        InitResult,
+        RollbackResult,
+        Status,
+    )
 
 DEVELOPMENT_HINT = "development is `flask --debug ...` (or FLASK_DEBUG=1), or VERTZ_ENV=development"
 CAPTURE_HINT = "flask vertz-db migrate dev --name <what_changed>"

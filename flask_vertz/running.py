@@ -9,13 +9,12 @@ import sys
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 import sqlalchemy as sa
 from flask import current_app
 
-from vertz_engine import Project
 from vertz_engine.errors import (
     AlembicFolder,
     DestructiveChanges,
@@ -26,6 +25,9 @@ from vertz_engine.errors import (
 from vertz_engine.secrets import mask_urls_in
 
 from . import config, documents, output, reports
+
+if TYPE_CHECKING:  # the workflows load when a command runs, not with the app
+    from vertz_engine.project import Project
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import click
 
-from vertz_engine import Project
 from vertz_engine.plan.renames import RenameCandidate
 
 from . import output
+
+if TYPE_CHECKING:  # the workflows load when a command runs, not with the app
+    from vertz_engine.project import Project
 
 #: from this many pending files on, a terminal gets a progress bar instead of a line each
 PROGRESS_BAR_FILES = 10

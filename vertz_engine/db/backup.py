@@ -26,11 +26,11 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Connection
 
 from vertz_engine.db.database import safe_url
 from vertz_engine.db.history import now
+from vertz_engine.db.longtext import LongText
 from vertz_engine.files.migration_file import write_atomic
 from vertz_engine.plan.model import DESTRUCTIVE, Change, Plan
 from vertz_engine.schema import canonical
@@ -46,7 +46,7 @@ manifest_table = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("name", sa.String(64), nullable=False, unique=True),
     sa.Column("created_at", sa.String(32), nullable=False),
-    sa.Column("manifest", sa.Text().with_variant(mysql.LONGTEXT(), "mysql", "mariadb")),
+    sa.Column("manifest", LongText()),
 )
 
 

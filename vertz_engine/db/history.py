@@ -14,10 +14,10 @@ from datetime import datetime, timezone
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Connection
 
 from vertz_engine.db import catalog
+from vertz_engine.db.longtext import LongText
 from vertz_engine.db.raw import Raw
 from vertz_engine.errors import SnapshotError
 from vertz_engine.schema import snapshot as snap_mod
@@ -41,14 +41,14 @@ history = sa.Table(
     sa.Column("execution_ms", sa.Integer, nullable=False, server_default="0"),
     sa.Column("status", sa.String(16), nullable=False, server_default=APPLIED),  # 15 chars max
     sa.Column("statements_done", sa.Integer, nullable=False, server_default="0"),
-    sa.Column("note", sa.Text().with_variant(mysql.LONGTEXT(), "mysql", "mariadb")),
+    sa.Column("note", LongText()),
 )
 state = sa.Table(
     STATE_TABLE,
     _md,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("fingerprint", sa.String(80), nullable=False),
-    sa.Column("snapshot", sa.Text().with_variant(mysql.LONGTEXT(), "mysql", "mariadb")),
+    sa.Column("snapshot", LongText()),
     sa.Column("updated_at", sa.String(32), nullable=False),
     sa.Column("catalog", sa.String(80)),  # see catalog.py
 )

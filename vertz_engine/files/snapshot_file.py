@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from vertz_engine.errors import SnapshotError
-from vertz_engine.files.migration_file import write_atomic
 from vertz_engine.schema import snapshot as snap_mod
 from vertz_engine.schema.snapshot import Snapshot
 
@@ -38,21 +37,44 @@ def save(path: Path, snap: Snapshot, *, fingerprint: str | None = None, **extra:
     """Write ``snap`` (plus ``extra`` top-level keys) atomically; ``fingerprint`` where the
     caller already has it."""
     data = dict(snap)
+    data.pop(DIGEST_KEY, None)  # proves only the snapshot it was saved with: given again or dropped
     data.update(extra)
     data["fingerprint"] = fingerprint or snap_mod.fingerprint(snap)
+    from vertz_engine.files.migration_file import write_atomic  # not loaded by a boot's read
+
     write_atomic(path, snap_mod.dumps(data))
 
 
-_FINGERPRINT = re.compile(r'"fingerprint": "(sha256:[0-9a-f]{64})"')
+#: the digest of the models a local snapshot was made from (:mod:`vertz_engine.schema.digest`)
+DIGEST_KEY = "models_digest"
+_FINGERPRINT = re.compile(r'^  "fingerprint": "(sha256:[0-9a-f]{64})",?$', re.M)
+_DIGEST = re.compile(rf'^  "{DIGEST_KEY}": "(blake2b:[0-9a-f]{{64}})",?$', re.M)
+
+
+def read_head(path: Path) -> tuple[str | None, str | None]:
+    """The fingerprint a saved snapshot declares and the digest of the models it was made
+    from (None: not recorded), read from the head of the file only (the keys are sorted:
+    ``dialect``, ``fingerprint``, ``format``, ``models_digest``, then ``tables``): no parse
+    of the whole file on every boot."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(512).decode("utf-8", "replace")
+    except OSError:
+        return None, None
+    head = head.partition('\n  "tables": ')[0]
+    fp, digest = _FINGERPRINT.search(head), _DIGEST.search(head)
+    return (fp.group(1) if fp else None), (digest.group(1) if digest else None)
 
 
 def read_fingerprint(path: Path) -> str | None:
-    """The fingerprint a saved snapshot declares, read from the head of the file only (the
-    keys are sorted, so it comes second): no parse of the whole file on every boot."""
-    try:
-        with path.open("rb") as fh:
-            head = fh.read(256).decode("utf-8", "replace")
-    except OSError:
+    """The fingerprint a saved snapshot declares (see :func:`read_head`)."""
+    return read_head(path)[0]
+
+
+def proven_fingerprint(path: Path, digest: str | None) -> str | None:
+    """The fingerprint of the snapshot of models whose digest is ``digest``, when the
+    snapshot saved in ``path`` was made from models with that digest; else None."""
+    if digest is None:
         return None
-    m = _FINGERPRINT.search(head)
-    return m.group(1) if m else None
+    fp, saved = read_head(path)
+    return fp if saved == digest else None

@@ -4,12 +4,13 @@ the data), groups of changes to one table, rename decisions."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
-
-from alembic.operations import ops
+from typing import TYPE_CHECKING, Any
 
 from vertz_engine.plan.renames import RenameCandidate
 from vertz_engine.schema.snapshot import Snapshot
+
+if TYPE_CHECKING:  # annotations only: Alembic loads when a plan is made
+    from alembic.operations import ops
 
 SAFE, DESTRUCTIVE, BLOCKING = "safe", "destructive", "blocking"
 

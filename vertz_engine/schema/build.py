@@ -42,18 +42,18 @@ def from_metadata(metadata: sa.MetaData, dialect: Dialect) -> Snapshot:
     return {"format": FORMAT, "dialect": dialect.name, "tables": dict(sorted(tables.items()))}
 
 
-def _name(value: Any, dialect: Dialect, what: str = "constraint") -> str | None:
+def stored_name(value: Any, dialect: Dialect, what: str = "constraint") -> str | None:
     """A model's constraint or index name as the database stores it (None: unnamed)."""
     return fit(value, dialect.name, what)
 
 
-def _sql(clause: Any, dialect: Dialect) -> str:
+def sql_text(clause: Any, dialect: Dialect) -> str:
     if isinstance(clause, str):
         return clause
     return str(clause.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
 
 
-def _server_default(column: sa.Column[Any], dialect: Dialect) -> ServerDefault | None:
+def server_default(column: sa.Column[Any], dialect: Dialect) -> ServerDefault | None:
     sd = column.server_default
     if sd is None or not isinstance(sd, sa.DefaultClause):
         return None
@@ -62,10 +62,10 @@ def _server_default(column: sa.Column[Any], dialect: Dialect) -> ServerDefault |
         return {"literal": arg}
     if isinstance(arg, TextClause):
         return {"sql": arg.text}
-    return {"sql": _sql(arg, dialect)}
+    return {"sql": sql_text(arg, dialect)}
 
 
-def _python_default(column: sa.Column[Any]) -> Any:
+def python_default(column: sa.Column[Any]) -> Any:
     default = column.default
     if default is None or not getattr(default, "is_scalar", False):
         return None
@@ -79,7 +79,7 @@ _TYPE_CACHE: dict[tuple[Any, ...], tuple[TypeSpec, str]] = {}
 _PLAIN = (bool, int, float, str, tuple, type(None))
 
 
-def _type_key(type_: Any, dialect: Dialect) -> tuple[Any, ...] | None:
+def type_key(type_: Any, dialect: Dialect) -> tuple[Any, ...] | None:
     """A key for types that are plain values (most are: ``String(50)``, ``Integer()``)."""
     items = []
     attrs = vars(type_)
@@ -96,9 +96,9 @@ def _type_key(type_: Any, dialect: Dialect) -> tuple[Any, ...] | None:
     return (type(type_), dialect.name, dialect.server_version_info, tuple(items))
 
 
-def _type_info(column: sa.Column[Any], table: sa.Table, dialect: Dialect) -> tuple[TypeSpec, str]:
+def type_info(column: sa.Column[Any], table: sa.Table, dialect: Dialect) -> tuple[TypeSpec, str]:
     """The type's spec and its DDL on ``dialect`` (the same type object gives the same)."""
-    key = _type_key(column.type, dialect)
+    key = type_key(column.type, dialect)
     if key is not None:
         hit = _TYPE_CACHE.get(key)
         if hit is not None:
@@ -116,7 +116,7 @@ def _type_info(column: sa.Column[Any], table: sa.Table, dialect: Dialect) -> tup
 
 
 def _column(column: sa.Column[Any], table: sa.Table, dialect: Dialect, auto: Any) -> Column:
-    spec, sql_type = _type_info(column, table, dialect)
+    spec, sql_type = type_info(column, table, dialect)
     data: Column = {
         "name": column.name,
         "type": spec,  # shared between columns of one type: snapshots are never changed in place
@@ -134,11 +134,11 @@ def _column(column: sa.Column[Any], table: sa.Table, dialect: Dialect, auto: Any
     if computed is not None:
         data["computed"] = computed
     if column.server_default is not None:
-        sd = _server_default(column, dialect)
+        sd = server_default(column, dialect)
         if sd is not None:
             data["server_default"] = sd
     if column.default is not None:
-        pd = _python_default(column)
+        pd = python_default(column)
         if pd is not None:
             data["default"] = pd
     if column.comment:
@@ -152,26 +152,32 @@ def _index(index: sa.Index, dialect: Dialect) -> Index:
         if isinstance(expr, sa.Column):
             exprs.append(expr.name)
         else:
-            exprs.append("(" + _sql(expr, dialect) + ")")
+            exprs.append("(" + sql_text(expr, dialect) + ")")
     data: Index = {
-        "name": _name(index.name, dialect, "index"),
+        "name": stored_name(index.name, dialect, "index"),
         "columns": exprs,
         "unique": bool(index.unique),
     }
-    where = None
-    if traits(dialect).keeps_index_options and index.kwargs:
-        where = index.kwargs.get(f"{dialect.name}_where")
+    where = index_where(index, dialect)
     if where is not None:
-        data["where"] = features.ddl_sql(where, dialect)
+        data["where"] = where
     options = features.index_options(index, dialect)
     if options:
         data["options"] = options
     return data
 
 
+def index_where(index: sa.Index, dialect: Dialect) -> str | None:
+    """A partial index's WHERE as ``CREATE INDEX`` writes it (None: not partial here)."""
+    if not (index.kwargs and traits(dialect).keeps_index_options):
+        return None
+    where = index.kwargs.get(f"{dialect.name}_where")
+    return None if where is None else features.ddl_sql(where, dialect)
+
+
 def _fk(fk: sa.ForeignKeyConstraint, dialect: Dialect) -> ForeignKey:
     data: ForeignKey = {
-        "name": _name(fk.name, dialect),
+        "name": stored_name(fk.name, dialect),
         "columns": [c.name for c in fk.columns],
         "referred_table": fk.elements[0].target_fullname.rsplit(".", 1)[0],
         "referred_columns": [e.target_fullname.rsplit(".", 1)[1] for e in fk.elements],
@@ -193,16 +199,16 @@ def _table(table: sa.Table, dialect: Dialect) -> Table:
     for cons in table.constraints:
         if isinstance(cons, sa.UniqueConstraint):
             uniques.append(
-                {"name": _name(cons.name, dialect), "columns": [c.name for c in cons.columns]}
+                {"name": stored_name(cons.name, dialect), "columns": [c.name for c in cons.columns]}
             )
         elif isinstance(cons, sa.CheckConstraint) and not getattr(cons, "_type_bound", False):
             checks.append(
-                {"name": _name(cons.name, dialect), "sqltext": _sql(cons.sqltext, dialect)}
+                {"name": stored_name(cons.name, dialect), "sqltext": sql_text(cons.sqltext, dialect)}
             )
     checks += column_checks(table, dialect)
     data: Table = {
         "columns": [_column(c, table, dialect, auto) for c in table.columns],
-        "primary_key": {"name": _name(pk.name, dialect), "columns": [c.name for c in pk.columns]},
+        "primary_key": {"name": stored_name(pk.name, dialect), "columns": [c.name for c in pk.columns]},
         "indexes": sorted((_index(i, dialect) for i in table.indexes), key=_sort_key),
         "unique_constraints": sorted(uniques, key=_sort_key),
         "foreign_keys": sorted(
@@ -223,8 +229,8 @@ def column_checks(table: sa.Table, dialect: Dialect) -> list[Check]:
     not among the table's constraints, and created inline with the column."""
     return [
         {
-            "name": _name(cons.name, dialect),
-            "sqltext": _sql(cons.sqltext, dialect),
+            "name": stored_name(cons.name, dialect),
+            "sqltext": sql_text(cons.sqltext, dialect),
             "column": column.name,
         }
         for column in table.columns

@@ -12,7 +12,6 @@ import json
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.util import OrderedSet
 
 from vertz_engine.dialects import traits
@@ -134,6 +133,8 @@ def column_from(data: Column | Loose, dialect: str | None = None) -> sa.Column[A
     type_ = type_from_spec(data["type"])
     native = dialect is not None and traits(dialect).native_enums
     if native and isinstance(type_, sa.Enum) and type_.native_enum and type_.name:
+        from sqlalchemy.dialects import postgresql
+
         type_ = postgresql.ENUM(*type_.enums, name=type_.name, create_type=False)
     return sa.Column(
         data["name"],

@@ -74,8 +74,6 @@ class DeployFlows(ProjectBase):
         files = self.files()
         for f in files:
             f.verify()
-        ms = self._load_migrations_snapshot()
-        steps = self._steps(ms)
         result = DeployResult()
         with self._connect() as conn:
             with database.lock(conn, timeout=self.lock_timeout):
@@ -94,6 +92,9 @@ class DeployFlows(ProjectBase):
                     raise guard.refuse("deploy", result.losses, self.environment_reason)
                 if not pending:
                     return result
+                # read only when something runs: nothing pending reads no snapshot
+                ms = self._load_migrations_snapshot()
+                steps = self._steps(ms)
                 self._run_pending(conn, files, pending, steps, ms, result, progress)
         if not self.production and ms is not None:
             with self._connect() as conn:
@@ -125,11 +126,17 @@ class DeployFlows(ProjectBase):
         order = {f.name: i for i, f in enumerate(files)}
         last_fp = snap_mod.fingerprint(ms) if ms is not None else None
         generated = self._generated(ms)
-        pending_steps = [steps.get(f.name) for f in pending]
+        # the last pending position of each step's fingerprint: "is the database's schema
+        # the step of this file or a later one" in one lookup (no scan of the rest)
+        last_step_at = {steps.get(f.name): i for i, f in enumerate(pending)}
         sqlite = self.dialect_name == "sqlite"
         with database.sqlite_session(conn):
             for i, f in enumerate(pending):
-                if not self.production and current is not None and current in pending_steps[i:]:
+                if (
+                    not self.production
+                    and current is not None
+                    and last_step_at.get(current, -1) >= i
+                ):
                     # Development: changes that boot or push already made are recorded,
                     # not run again (the team workflow: pull models and files, boot, deploy);
                     # the file's data statements still run.

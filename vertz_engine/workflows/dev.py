@@ -25,7 +25,7 @@ from vertz_engine.plan.model import Plan
 from vertz_engine.plan.renames import Questioner, declined_hint, default_questioner
 from vertz_engine.schema import snapshot as snap_mod
 from vertz_engine.schema.snapshot import Snapshot
-from vertz_engine.workflows import restore
+from vertz_engine.workflows import boot, restore
 from vertz_engine.workflows.reconcile import reconcile
 from vertz_engine.workflows.results import ApplyResult, DevResult
 from vertz_engine.workflows.rewind import RewindFlows, with_undo
@@ -88,19 +88,24 @@ class DevFlows(RewindFlows):
                 f"({self.environment_reason}); generate a migration with `flask vertz-db migrate dev` and apply it with "
                 "`flask vertz-db migrate deploy`"
             )
-        target = self.target()
-        fp = snap_mod.fingerprint(target)
+        digest, fp = boot.proven(self.metadata, self.engine.dialect, self.local_snapshot_path)
+        target: Snapshot | None = None
+        if fp is None:  # not proven by the digest: the snapshot of the models decides
+            target = self.target()
+            fp = snap_mod.fingerprint(target)
         with self._connect() as conn:
             if history.read_fingerprint(conn) == fp:  # the common case: one cheap query
-                self._save_local(target, fp)
+                if target is not None:
+                    self._save_local(target, fp, digest)
                 return ApplyResult("unchanged")
+            target = target or self.target()
             with database.lock(conn, timeout=self.lock_timeout):
                 with database.transaction(conn, enabled=self.transactional()):
                     result = self._apply_models_locked(
                         conn, target, fp, renames, questioner, dry_run, verify_renames
                     )
         if not dry_run:
-            self._save_local(target, fp)
+            self._save_local(target, fp, digest)
         return result
 
     def _apply_models_locked(

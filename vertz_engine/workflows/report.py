@@ -162,7 +162,7 @@ class ReportFlows(RewindFlows):
             duplicate_numbers=[list(pair) for pair in self.same_numbers(files)],
             db_drift=db_drift,
             db_drift_basis=basis,
-            snapshot_problems=notes + self.snapshot_problems(ms),
+            snapshot_problems=notes + self.snapshot_problems(ms, files),
             applied_elsewhere=[
                 {"name": f.name, "applied_as": twin.name}
                 for f in pending

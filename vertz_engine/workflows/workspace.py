@@ -97,10 +97,17 @@ class ProjectBase:
         except SnapshotError:
             return None  # only a cache: the database says what it has
 
-    def _save_local(self, snap: Snapshot, fingerprint: str | None = None) -> None:
+    def _save_local(
+        self, snap: Snapshot, fingerprint: str | None = None, digest: str | None = None
+    ) -> None:
+        """Keep ``snap`` as the local snapshot; ``digest``: the models' digest, when ``snap``
+        is their snapshot (the next boot then proves its fingerprint from the digest)."""
         fingerprint = fingerprint or snap_mod.fingerprint(snap)
-        if snapshot_file.read_fingerprint(self.local_snapshot_path) != fingerprint:
-            snapshot_file.save(self.local_snapshot_path, snap)
+        saved_fp, saved_digest = snapshot_file.read_head(self.local_snapshot_path)
+        # a digest saved with this fingerprint still proves it: kept when none is given
+        if saved_fp != fingerprint or (digest is not None and saved_digest != digest):
+            extra = {snapshot_file.DIGEST_KEY: digest} if digest else {}
+            snapshot_file.save(self.local_snapshot_path, snap, fingerprint=fingerprint, **extra)
 
     def _steps(self, ms: Snapshot | None) -> dict[str, str]:
         steps = (ms or {}).get("steps") or {}
@@ -178,9 +185,12 @@ class ProjectBase:
                 return candidate
         return None
 
-    def snapshot_problems(self, ms: Snapshot | None) -> list[str]:
-        """Files the migrations snapshot counts that are not in the folder any more."""
-        names = {f.name for f in self.files()}
+    def snapshot_problems(
+        self, ms: Snapshot | None, files: list[MigrationFile] | None = None
+    ) -> list[str]:
+        """Files the migrations snapshot counts that are not in the folder any more
+        (``files``: the folder's files, when the caller has read them already)."""
+        names = {f.name for f in (self.files() if files is None else files)}
         return [
             f"{self.migrations_snapshot_path} includes the changes of {name}, but "
             f"{self.migrations_dir / (name + '.sql')} is missing: restore the file, or, if you "
