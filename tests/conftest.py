@@ -4,59 +4,12 @@ import os
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask
-from flask_sqlalchemy import SQLAlchemy
 
-from flask_vertz import Vertz
-
-ModelsFn = Callable[[SQLAlchemy], None]
-
-
-def _sqlite_fk_on(dbapi_conn: Any, _record: Any) -> None:
-    cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA foreign_keys=ON")
-    cur.close()
-
-
-class AppFactory:
-    """Builds a fresh Flask app (a "restart") with the given models, in ``root``."""
-
-    def __init__(self, root: Path, url: str) -> None:
-        self.root = root
-        self.url = url
-        self.apps: list[tuple[Flask, SQLAlchemy]] = []
-
-    def __call__(self, models: ModelsFn, **config: Any) -> Flask:
-        db = SQLAlchemy()
-        models(db)
-        app = Flask("testapp", root_path=str(self.root))
-        # a development app (as under `flask --debug`), unless the test sets VERTZ_ENV
-        # (VERTZ_ENV=None: decided by the environment variables and debug mode)
-        config.setdefault("VERTZ_ENV", "development")
-        app.config.update(SQLALCHEMY_DATABASE_URI=self.url, **config)
-        db.init_app(app)
-        self.apps.append((app, db))
-        if self.url.startswith("sqlite"):
-            # as careful apps do: enforce foreign keys (and so ON DELETE CASCADE)
-            with app.app_context():
-                sa.event.listen(db.engine, "connect", _sqlite_fk_on)
-        Vertz().init_app(app, db)
-        return app
-
-    def engine(self, app: Flask) -> sa.Engine:
-        db = next(d for a, d in self.apps if a is app)
-        with app.app_context():
-            return db.engine
-
-    def close(self) -> None:
-        for app, db in self.apps:
-            with app.app_context():
-                for engine in db.engines.values():
-                    engine.dispose()
+from tests.helpers import AppFactory
 
 
 @pytest.fixture

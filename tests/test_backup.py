@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
 
-from tests.conftest import AppFactory
+from tests.helpers import AppFactory, run
 from vertz_engine.db.backup import KEEP
 
 DEV = {"VERTZ_ENV": "development"}
@@ -67,10 +67,6 @@ def no_tags(db: SQLAlchemy) -> None:  # the tags model module was not imported
 def tags_with_color(db: SQLAlchemy) -> None:
     _todos(db)
     _tags(db, color=True)
-
-
-def run(app: Flask, *args: str) -> Any:
-    return app.test_cli_runner().invoke(args=["vertz-db", *args])
 
 
 def rows(app_factory: AppFactory, app: Flask, sql: str) -> list[tuple[Any, ...]]:

@@ -15,6 +15,7 @@ from flask_sqlalchemy import SQLAlchemy
 
 from flask_vertz import Vertz
 from flask_vertz.config import ConfigError
+from tests.helpers import run
 from tests.oracle import create_all_schema, reflect
 
 
@@ -73,10 +74,6 @@ def apps(tmp_path: Path) -> Apps:
                 engine.dispose()
 
 
-def _run(app: Flask, *args: str) -> object:
-    return app.test_cli_runner().invoke(args=["vertz-db", *args])
-
-
 def _create_all(db: SQLAlchemy, app: Flask, bind: str | None, url: str) -> dict[str, object]:
     engine = sa.create_engine(url)
     try:
@@ -95,7 +92,7 @@ def test_one_migrate_dev_and_deploy_for_every_bind(
     with dev.app_context():
         assert "todos" in sa.inspect(db.engines[None]).get_table_names()
         assert "daily_reports" in sa.inspect(db.engines["reports"]).get_table_names()
-    r = _run(dev, "migrate", "dev", "--name", "init")
+    r = run(dev, "migrate", "dev", "--name", "init")
     assert r.exit_code == 0, r.output  # type: ignore[attr-defined]
     assert (tmp_path / "migrations" / "0001_init.sql").exists()
     assert (tmp_path / "migrations" / "reports" / "0001_init.sql").exists()
@@ -104,7 +101,7 @@ def test_one_migrate_dev_and_deploy_for_every_bind(
     # a fresh pair of databases built from the files: what create_all builds, per bind
     fresh_main, fresh_reports = f"sqlite:///{tmp_path / 'fresh.db'}", fresh_oracle_urls("deploy")
     prod, pdb = apps(fresh_main, fresh_reports)
-    r = _run(prod, "migrate", "deploy")
+    r = run(prod, "migrate", "deploy")
     assert r.exit_code == 0, r.output  # type: ignore[attr-defined]
     with prod.app_context():
         assert reflect(pdb.engines[None]) == _create_all(
@@ -115,17 +112,17 @@ def test_one_migrate_dev_and_deploy_for_every_bind(
         )
     # --bind limits a command to one bind
     dev2, _ = apps(main_url, reports_url, debug=True, report_extra=True, todo_extra=True)
-    r = _run(dev2, "migrate", "dev", "--name", "total", "--bind", "reports", "--create-only")
+    r = run(dev2, "migrate", "dev", "--name", "total", "--bind", "reports", "--create-only")
     assert r.exit_code == 0, r.output  # type: ignore[attr-defined]
     assert (tmp_path / "migrations" / "reports" / "0002_total.sql").exists()
     assert not (tmp_path / "migrations" / "0002_total.sql").exists()
-    r = _run(prod, "status", "--json")
+    r = run(prod, "status", "--json")
     doc = json.loads(r.output)  # type: ignore[attr-defined]
     assert sorted(doc["binds"]) == ["default", "reports"]
     assert doc["binds"]["reports"]["bind"] == "reports"
-    r = _run(prod, "status", "--json", "--bind", "reports")
+    r = run(prod, "status", "--json", "--bind", "reports")
     assert json.loads(r.output)["bind"] == "reports"  # type: ignore[attr-defined]
-    r = _run(prod, "migrate", "deploy", "--bind", "default")
+    r = run(prod, "migrate", "deploy", "--bind", "default")
     assert r.exit_code == 0, r.output  # type: ignore[attr-defined]
     assert "0002_total" not in r.output  # type: ignore[attr-defined]
 
@@ -156,10 +153,10 @@ def test_an_app_with_only_binds(apps: Apps, tmp_path: Path) -> None:
     dev, db = apps(None, f"sqlite:///{tmp_path / 'reports.db'}", debug=True)
     with dev.app_context():
         assert "daily_reports" in sa.inspect(db.engines["reports"]).get_table_names()
-    r = _run(dev, "migrate", "dev", "--name", "init")
+    r = run(dev, "migrate", "dev", "--name", "init")
     assert r.exit_code == 0, r.output  # type: ignore[attr-defined]
     assert (tmp_path / "migrations" / "reports" / "0001_init.sql").exists()
-    r = _run(dev, "status", "--json")
+    r = run(dev, "status", "--json")
     assert json.loads(r.output)["bind"] == "reports"  # type: ignore[attr-defined]
 
 

@@ -20,8 +20,9 @@ from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
 
 from tests import models
-from tests.oracle import expected, reflect
-from tests.test_cli import run
+from tests.helpers import AppFactory, dev_app, run, variant
+from tests.oracle import expected, expected_sqlite, reflect
+from vertz_engine import Project
 from vertz_engine.errors import VertzError
 from vertz_engine.files import migration_file
 
@@ -495,16 +496,67 @@ def test_sqlite_foreign_key_check_reports_only_new_violations(make_app_on, tmp_p
     assert _applied(booted) == ["0001_init", "0002_touch", "0003_other"]
 
 
-def v3_nullable_title(db: SQLAlchemy) -> None:
-    class Project(db.Model):  # type: ignore[name-defined]
-        __tablename__ = "projects"
-        id = sa.Column(sa.Integer, primary_key=True)
-        name = sa.Column(sa.String(100), nullable=False, unique=True)
+v3_nullable_title = variant("v3", title=lambda: sa.Column(sa.String(300), nullable=True))
+with_note = variant("v2", note=lambda: sa.Column(sa.String(100)))
+with_note_and_tag = variant(
+    "v2", note=lambda: sa.Column(sa.String(100)), tag=lambda: sa.Column(sa.String(20))
+)
 
-    class Todo(db.Model):  # type: ignore[name-defined]
-        __tablename__ = "todos"
-        id = sa.Column(sa.Integer, primary_key=True)
-        title = sa.Column(sa.String(300), nullable=True)
-        done = sa.Column(sa.Boolean, nullable=False, server_default=sa.false())
-        priority = sa.Column(sa.Integer, nullable=True, index=True)
-        project_id = sa.Column(sa.ForeignKey("projects.id", ondelete="CASCADE"))
+
+def test_migrate_dev_after_boot_applied_part_of_the_changes(
+    make_app: AppFactory, tmp_path: Path
+) -> None:
+    app = dev_app(make_app, models.v2)
+    assert run(app, "migrate", "dev", "--name", "init").exit_code == 0
+    make_app(with_note)  # boot applies "note"
+    app3 = dev_app(make_app, with_note_and_tag)  # "tag" added, no restart
+    r = run(app3, "migrate", "dev", "--name", "note_and_tag")
+    assert r.exit_code == 0, r.output
+    assert "recorded 0002_note_and_tag as applied" in r.output
+    assert reflect(make_app.engine(app3)) == expected_sqlite(with_note_and_tag, tmp_path)
+    assert run(app3, "rollback").exit_code == 0
+    assert reflect(make_app.engine(app3)) == expected_sqlite(models.v2, tmp_path)
+
+
+def test_postgres_failed_history_insert_rolls_back_and_unlocks(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    engine = sa.create_engine(postgres_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE SCHEMA reporting")
+    mig = tmp_path / "m"
+    mig.mkdir()
+    body = "SET LOCAL search_path TO reporting;\n\nCREATE TABLE daily (id int);\n"
+    (mig / "0001_odd.sql").write_text(migration_file.render("0001_odd", [body], ["SELECT 1"]))
+    p = Project(engine, sa.MetaData(), mig, tmp_path / "s.json", environment="production")
+    for _ in range(2):  # the same clear failure each time: nothing left half-open
+        with pytest.raises(sa.exc.DBAPIError, match="_vertz_migrations"):
+            p.deploy()
+    with engine.connect() as conn:
+        assert (
+            conn.exec_driver_sql(
+                "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory'"
+            ).scalar()
+            == 0
+        )
+        assert conn.exec_driver_sql("SELECT to_regclass('reporting.daily')").scalar() is None
+    engine.dispose()
+
+
+def test_sqlite_add_column_references_with_default_is_checked(tmp_path: Path) -> None:
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'a.db'}")
+    md = sa.MetaData()
+    sa.Table("owner", md, sa.Column("id", sa.Integer, primary_key=True))
+    sa.Table("item", md, sa.Column("id", sa.Integer, primary_key=True))
+    p = Project(engine, md, tmp_path / "m", tmp_path / "s.json")
+    p.migrate_dev("init")
+    with engine.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO item (id) VALUES (1), (2)")
+    sql = "ALTER TABLE item ADD COLUMN owner_id INTEGER NOT NULL DEFAULT 7 REFERENCES owner(id)"
+    (tmp_path / "m" / "0002_owner.sql").write_text(
+        migration_file.render("0002_owner", [sql], ["SELECT 1"])
+    )
+    with pytest.raises(VertzError, match="foreign key check failed: 2 row"):
+        p.deploy()
+    assert "owner_id" not in {c["name"] for c in sa.inspect(engine).get_columns("item")}
+    engine.dispose()

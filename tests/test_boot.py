@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import sqlite3
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from tests import models
-from tests.conftest import AppFactory
+from tests.helpers import AppFactory, variant
 from tests.oracle import expected_sqlite, reflect
 
 
@@ -44,19 +46,9 @@ def test_rebuild_keeps_rows_and_cascade_children(make_app: AppFactory, tmp_path)
         conn.execute(sa.text("INSERT INTO projects (id, name) VALUES (1, 'home')"))
         conn.execute(sa.text("INSERT INTO todos (title, project_id) VALUES ('a', 1), ('b', 1)"))
 
-    def v4(db):  # projects.name becomes longer: a rebuild of the parent table on SQLite
-        class Project(db.Model):
-            __tablename__ = "projects"
-            id = sa.Column(sa.Integer, primary_key=True)
-            name = sa.Column(sa.String(200), nullable=False, unique=True)
-
-        class Todo(db.Model):
-            __tablename__ = "todos"
-            id = sa.Column(sa.Integer, primary_key=True)
-            title = sa.Column(sa.String(300), nullable=False)
-            done = sa.Column(sa.Boolean, nullable=False, server_default=sa.false())
-            priority = sa.Column(sa.Integer, nullable=True, index=True)
-            project_id = sa.Column(sa.ForeignKey("projects.id", ondelete="CASCADE"))
+    # projects.name becomes longer: a rebuild of the parent table on SQLite
+    longer = {"name": lambda: sa.Column(sa.String(200), nullable=False, unique=True)}
+    v4 = variant("v3", tables={"projects": longer})
 
     app2 = make_app(v4)
     engine2 = make_app.engine(app2)
@@ -123,13 +115,7 @@ def test_not_null_column_on_table_with_rows_is_explained_and_nothing_changes(
         conn.execute(sa.text("INSERT INTO todos (title) VALUES ('a')"))
     before = reflect(engine)
 
-    def v_bad(db):
-        class Todo(db.Model):
-            __tablename__ = "todos"
-            id = sa.Column(sa.Integer, primary_key=True)
-            title = sa.Column(sa.String(200), nullable=False)
-            done = sa.Column(sa.Boolean, nullable=False, server_default=sa.false())
-            owner = sa.Column(sa.String(50), nullable=False)
+    v_bad = variant("v1", owner=lambda: sa.Column(sa.String(50), nullable=False))
 
     from vertz_engine.db.facts import BlockingChange
 
@@ -154,3 +140,21 @@ def test_second_init_app_raises(make_app: AppFactory) -> None:
     db = make_app.apps[-1][1]
     with pytest.raises(RuntimeError, match="already been registered"):
         Vertz().init_app(app, db)
+
+
+def test_boot_waits_for_a_locked_sqlite_database_then_says_so(
+    make_app: AppFactory, tmp_path: Path
+) -> None:
+    from vertz_engine.errors import LockTimeout
+
+    make_app(models.v1)
+    holder = sqlite3.connect(tmp_path / "app.db", isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        with pytest.raises(
+            LockTimeout, match=r"locked by another process and stayed locked for 0.3s"
+        ):
+            make_app(models.v2, VERTZ_LOCK_TIMEOUT=0.3)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()

@@ -7,24 +7,15 @@ import re
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import Flask
 
 from tests import models
-from tests.conftest import AppFactory
+from tests.helpers import AppFactory, dev_app, run
 from tests.oracle import expected_sqlite, reflect
 from vertz_engine.files import migration_file
 
 
-def run(app: Flask, *args: str, input: str | None = None):  # type: ignore[no-untyped-def]
-    return app.test_cli_runner().invoke(args=["vertz-db", *args], input=input)
-
-
 def oracle(models_fn, tmp_path: Path):  # type: ignore[no-untyped-def]
     return expected_sqlite(models_fn, tmp_path)
-
-
-def dev_app(make_app: AppFactory, models_fn, **config):  # type: ignore[no-untyped-def]
-    return make_app(models_fn, VERTZ_AUTO_APPLY=False, **config)
 
 
 def test_init_is_idempotent_and_keeps_existing_files(make_app: AppFactory, tmp_path: Path) -> None:

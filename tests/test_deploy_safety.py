@@ -12,9 +12,9 @@ import pytest
 import sqlalchemy as sa
 
 from tests import models
-from tests.conftest import AppFactory
+from tests.helpers import AppFactory, dev_app, run
 from tests.oracle import expected_sqlite, reflect
-from tests.test_cli import dev_app, run
+from vertz_engine import Project
 
 
 def _status(app) -> dict:  # type: ignore[no-untyped-def,type-arg]
@@ -345,3 +345,37 @@ def test_lock_held_elsewhere_says_who(
         ), r.output
     holder.dispose()
     assert run(app, "migrate", "deploy").exit_code == 0  # released: works again
+
+
+def _reserved_models() -> sa.MetaData:
+    md = sa.MetaData()
+    sa.Table("user", md, sa.Column("id", sa.Integer, primary_key=True))
+    sa.Table(
+        "order",
+        md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("uid", sa.ForeignKey("user.id")),
+        sa.Column("n", sa.Integer),
+        sa.CheckConstraint("n > 0", name="order_n_positive"),
+        comment="orders",
+    )
+    return md
+
+
+def test_postgres_drift_on_reserved_table_names_and_comments(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    engine = sa.create_engine(postgres_url)
+    p = Project(engine, _reserved_models(), tmp_path / "m", tmp_path / "s.json")
+    p.migrate_dev("init")
+    assert p.status().db_drift == []
+    with engine.begin() as conn:
+        conn.exec_driver_sql('ALTER TABLE "order" DROP CONSTRAINT order_uid_fkey')
+    assert any("foreign key" in d for d in p.status().db_drift)
+    with engine.begin() as conn:
+        conn.exec_driver_sql('ALTER TABLE "order" ADD FOREIGN KEY (uid) REFERENCES "user" (id)')
+    p2 = Project(engine, _reserved_models(), tmp_path / "m", tmp_path / "s.json")
+    with engine.begin() as conn:
+        conn.exec_driver_sql("COMMENT ON TABLE \"order\" IS 'changed'")
+    assert p2.status().db_drift != []
+    engine.dispose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ import sqlalchemy as sa
 
 from tests import models
 from tests.oracle import reflect
+from vertz_engine import Project
 from vertz_engine.db import database, history
 from vertz_engine.db.runner import execute
 from vertz_engine.dialects import dialect_for
@@ -116,3 +118,18 @@ def test_sign_rewrites_only_the_checksum(tmp_path: Path) -> None:
     mf = migration_file.parse(path)
     assert mf.signed and "INTEGER" in mf.up
     assert not migration_file.sign(path)
+
+
+def test_an_apps_own_gc_freeze_is_kept(tmp_path: Path) -> None:
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'a.db'}")
+    md = sa.MetaData()
+    sa.Table("t", md, sa.Column("id", sa.Integer, primary_key=True))
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        Project(engine, md, tmp_path / "m", tmp_path / "s.json").apply_models()
+        assert gc.get_freeze_count() >= frozen > 0
+        assert gc.isenabled()
+    finally:
+        gc.unfreeze()
+        engine.dispose()

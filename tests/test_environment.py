@@ -21,7 +21,7 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_vertz import Vertz
 from flask_vertz.config import ConfigError, environment, settings
 from tests import models
-from tests.conftest import AppFactory
+from tests.helpers import AppFactory
 
 ROOT = Path(__file__).resolve().parent.parent
 

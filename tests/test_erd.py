@@ -14,8 +14,7 @@ import sqlalchemy as sa
 from flask_sqlalchemy import SQLAlchemy
 
 from tests import models
-from tests.conftest import AppFactory
-from tests.test_cli import run
+from tests.helpers import AppFactory, run
 from vertz_engine.schema import erd
 
 MERMAID = Path(__file__).parent / "mermaid"

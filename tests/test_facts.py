@@ -7,6 +7,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from tests import models
+from tests.helpers import AppFactory, dev_app, run, variant
 from vertz_engine import Project
 
 
@@ -63,3 +65,25 @@ def test_facts_and_blocking_problems(fresh_url: Callable[[], str], tmp_path: Pat
         assert any(v == "1 row(s) point nowhere" for v in facts.values()), facts
     finally:
         engine.dispose()
+
+
+def test_migrate_dev_explains_blocking_change_before_writing(
+    make_app: AppFactory, tmp_path: Path
+) -> None:
+    app = dev_app(make_app, models.v2)
+    assert run(app, "migrate", "dev", "--name", "init").exit_code == 0
+    with make_app.engine(app).begin() as conn:
+        conn.execute(sa.text("INSERT INTO todos (title) VALUES ('no priority')"))
+
+    strict = variant("v2", priority=lambda: sa.Column(sa.Integer, nullable=False))
+    app2 = dev_app(make_app, strict)
+    snap = (tmp_path / "migrations" / "_snapshot.json").read_bytes()
+    r = run(app2, "migrate", "dev", "--name", "strict")
+    assert r.exit_code == 1
+    assert (
+        "alter column todos.priority (NOT NULL fails if NULLs exist): 1 row(s) hold NULL. "
+        "Fill them first" in r.output
+    )
+    assert "no file was written" in r.output
+    assert not (tmp_path / "migrations" / "0002_strict.sql").exists()
+    assert (tmp_path / "migrations" / "_snapshot.json").read_bytes() == snap

@@ -14,8 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests import models
-from tests.conftest import AppFactory
-from tests.test_cli import dev_app, run
+from tests.helpers import AppFactory, dev_app, run
 from vertz_engine import losses
 from vertz_engine.files import guard, migration_file
 
@@ -503,3 +502,18 @@ def test_generated_widening_deploys_and_narrowing_rollback_is_refused(
     r = run(prod, "rollback")
     assert r.exit_code == 1
     assert "drop table projects (its rows are lost)" in r.output
+
+
+def test_production_dry_run_prints_destructive_sql(make_app: AppFactory) -> None:
+    app = dev_app(make_app, models.v2)
+    assert run(app, "migrate", "dev", "--name", "init", "--create-only").exit_code == 0
+    app2 = dev_app(make_app, models.v1)
+    assert run(app2, "migrate", "dev", "--name", "drop_prio", "--create-only").exit_code == 0
+    prod = make_app(models.v1, VERTZ_ENV="production")
+    r = run(prod, "migrate", "deploy", "--dry-run")
+    assert r.exit_code == 0, r.output
+    assert "ALTER TABLE todos DROP COLUMN priority;" in r.output
+    assert "destructive: drop column todos.priority" in r.output
+    r = run(prod, "migrate", "deploy")
+    assert r.exit_code == 1
+    assert "refusing to apply destructive changes in production without --force" in r.output

@@ -8,8 +8,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from tests import models
-from tests.conftest import AppFactory
-from tests.test_cli import run
+from tests.helpers import AppFactory, run
 from vertz_engine.files import migration_file
 
 

@@ -20,16 +20,12 @@ import sqlalchemy as sa
 from flask import Flask
 
 from tests import models
-from tests.conftest import AppFactory
+from tests.helpers import AppFactory, dev_app, run
 from tests.oracle import expected, reflect
 from vertz_engine.files import file_format
 
 DEV = {"VERTZ_ENV": "development", "VERTZ_AUTO_APPLY": False}
 PROD = {"VERTZ_ENV": "production", "VERTZ_AUTO_APPLY": False}
-
-
-def run(app: Flask, *args: str):  # type: ignore[no-untyped-def]
-    return app.test_cli_runner().invoke(args=["vertz-db", *args])
 
 
 def dev(app: Flask, name: str, *extra: str) -> Path:
@@ -496,3 +492,47 @@ def test_a_hand_written_file_from_migrate_new_is_discarded_exactly(
     assert "schema of 0001_init (kept by migrate dev)" in r.output
     assert not (tmp_path / "migrations" / "0002_backfill.sql").exists()
     assert _snapshot_bytes(tmp_path) == before
+
+
+def test_deleted_unapplied_file_is_noticed(make_app: AppFactory, tmp_path: Path) -> None:
+    app = dev_app(make_app, models.v1)
+    assert run(app, "migrate", "dev", "--name", "init").exit_code == 0
+    app2 = dev_app(make_app, models.v2)
+    assert run(app2, "migrate", "dev", "--name", "prio", "--create-only").exit_code == 0
+    (tmp_path / "migrations" / "0002_prio.sql").unlink()
+    for args in (("migrate", "dev", "--name", "again"), ("check",)):
+        r = run(app2, *args)
+        assert r.exit_code == 1, r.output
+        assert "0002_prio, but" in r.output and "is missing: restore the file" in r.output
+
+
+@pytest.mark.parametrize(
+    "text, problem",
+    [
+        (
+            '{"format":1,"dialect":"sqlite","tables":{"t":{"columns":[{}]}}}',
+            "a column has no valid 'name'",
+        ),
+        ('{"format":1,"dialect":"sqlite","tables":{"t":{"columns":[]}}}', "no columns"),
+        ("[1, 2]", "is not a flask-vertz snapshot"),
+    ],
+)
+def test_malformed_snapshot_shape_is_one_message(
+    make_app: AppFactory, tmp_path: Path, text: str, problem: str
+) -> None:
+    app = dev_app(make_app, models.v1)
+    assert run(app, "init").exit_code == 0
+    (tmp_path / "migrations" / "_snapshot.json").write_text(text)
+    for args in (("migrate", "dev", "--name", "x"), ("check",), ("status",), ("init",)):
+        r = run(app, *args)
+        assert r.exit_code == 1, (args, r.output)
+        assert problem in r.output and "Traceback" not in r.output
+
+
+def test_badly_named_file_is_refused(make_app: AppFactory, tmp_path: Path) -> None:
+    app = dev_app(make_app, models.v1)
+    assert run(app, "init").exit_code == 0
+    (tmp_path / "migrations" / "0003_AddIndex.sql").write_text("SELECT 1;")
+    r = run(app, "status")
+    assert r.exit_code == 1
+    assert "0003_AddIndex.sql: migration file names are NNNN_name.sql" in r.output

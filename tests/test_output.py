@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests import models
-from tests.conftest import AppFactory
-from tests.test_cli import run
+from tests.helpers import AppFactory, in_pty, run
 
 
 def _project_with_problems(make_app: AppFactory, tmp_path: Path):  # type: ignore[no-untyped-def]
@@ -59,37 +58,6 @@ def test_no_colour_with_no_color_or_when_piped(
     assert "\x1b[" not in r.output
 
 
-def _in_pty(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[int, str]:
-    """Run ``cmd`` with a terminal as its stdin/stdout/stderr; return its exit code and
-    everything it wrote."""
-    import os
-    import pty
-    import select
-    import subprocess
-    import time
-
-    master, slave = pty.openpty()
-    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=slave, stdout=slave, stderr=slave)
-    os.close(slave)
-    out = b""
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([master], [], [], 0.2)
-        if ready:
-            try:
-                chunk = os.read(master, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            out += chunk
-        elif proc.poll() is not None:
-            break
-    proc.wait(timeout=30)
-    os.close(master)
-    return proc.returncode, out.decode(errors="replace")
-
-
 def test_a_deploy_of_many_files_shows_a_progress_bar_on_a_terminal(tmp_path: Path) -> None:
     import os
     import sys
@@ -109,7 +77,7 @@ def test_a_deploy_of_many_files_shows_a_progress_bar_on_a_terminal(tmp_path: Pat
     env = {**os.environ, "TODO_DB": str(tmp_path / "todo.db"), "VERTZ_ENV": "production"}
     env["PYTHONPATH"] = os.pathsep.join([str(tmp_path), str(ROOT)])
     cmd = [sys.executable, "-m", "flask", "--app", "todoapp", "vertz-db", "migrate", "deploy"]
-    code, out = _in_pty(cmd, tmp_path, env)
+    code, out = in_pty(cmd, tmp_path, env)
     assert code == 0, out
     assert "Deploying" in out and "100%" in out
     assert "applying 0001_data_0 ..." not in out

@@ -5,42 +5,26 @@ guess acts alone; an unsure one is drop + add unless someone says otherwise."""
 from __future__ import annotations
 
 import os
-import pty
-import select
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import AppFactory
-from tests.test_cli import dev_app, run
+from tests import models
+from tests.helpers import AppFactory, dev_app, in_pty, run, variant
 
 
-def v_descr(db):  # type: ignore[no-untyped-def]
-    class Todo(db.Model):
-        __tablename__ = "todos"
-        id = sa.Column(sa.Integer, primary_key=True)
-        title = sa.Column(sa.String(200), nullable=False)
-        descr = sa.Column(sa.String(200))
+def _text() -> sa.Column[str]:
+    return sa.Column(sa.String(200))
 
 
-def v_description(db):  # type: ignore[no-untyped-def]
-    class Todo(db.Model):
-        __tablename__ = "todos"
-        id = sa.Column(sa.Integer, primary_key=True)
-        title = sa.Column(sa.String(200), nullable=False)
-        description = sa.Column(sa.String(200))
-
-
-def v_name(db):  # type: ignore[no-untyped-def]
-    class Todo(db.Model):
-        __tablename__ = "todos"
-        id = sa.Column(sa.Integer, primary_key=True)
-        name = sa.Column(sa.String(200), nullable=False)
-        descr = sa.Column(sa.String(200))
+v_descr = variant("v1", done=None, descr=_text)
+v_description = variant("v1", done=None, description=_text)
+v_name = variant(
+    "v1", title=None, done=None, name=lambda: sa.Column(sa.String(200), nullable=False), descr=_text
+)
 
 
 def v_billing(db):  # type: ignore[no-untyped-def]
@@ -220,38 +204,12 @@ def create_app():
 def _flask_in_pty(
     cwd: Path, env: dict[str, str], args: list[str], answer: bytes
 ) -> tuple[int, str]:
-    master, slave = pty.openpty()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "flask", "--app", "app", *args],
-        cwd=cwd,
-        env=env,
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        close_fds=True,
-    )
-    os.close(slave)
-    out = b""
-    answered = False
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([master], [], [], 0.2)
-        if ready:
-            try:
-                chunk = os.read(master, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            out += chunk
-            if not answered and b"a rename" in out and b"[" in out.split(b"a rename")[-1]:
-                os.write(master, answer)
-                answered = True
-        elif proc.poll() is not None:
-            break
-    proc.wait(timeout=30)
-    os.close(master)
-    return proc.returncode, out.decode(errors="replace")
+    def reply(out: bytes) -> bytes | None:
+        asked = b"a rename" in out and b"[" in out.split(b"a rename")[-1]
+        return answer if asked else None
+
+    cmd = [sys.executable, "-m", "flask", "--app", "app", *args]
+    return in_pty(cmd, cwd, env, seconds=60, answer=reply)
 
 
 def _flask(cwd: Path, env: dict[str, str], *args: str) -> None:
@@ -367,3 +325,18 @@ def test_a_blocked_drop_and_add_names_the_rename_it_may_be(make_app: AppFactory)
     assert r.exit_code == 0, r.output
     with make_app.engine(app2).connect() as conn:
         assert conn.execute(sa.text("SELECT last_name FROM people")).scalar() == "Ada"
+
+
+def test_rename_typo_is_refused(make_app: AppFactory, tmp_path: Path) -> None:
+    app = dev_app(make_app, models.v1)
+    assert run(app, "migrate", "dev", "--name", "init").exit_code == 0
+
+    renamed = variant("v1", title=None, label=lambda: sa.Column(sa.String(200), nullable=False))
+    app2 = dev_app(make_app, renamed)
+    r = run(app2, "migrate", "dev", "--name", "x", "--rename", "todos.title=lable")
+    assert r.exit_code == 1
+    assert r.output.strip() == (
+        "Error: --rename todos.title=lable: the changes do not drop column todos.title and add "
+        "lable (probable renames here: todos.title)"
+    )
+    assert not (tmp_path / "migrations" / "0002_x.sql").exists()

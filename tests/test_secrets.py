@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests import models
-from tests.conftest import AppFactory
+from tests.helpers import AppFactory
 from vertz_engine.secrets import mask_url, mask_urls_in
 
 

@@ -395,3 +395,9 @@ def test_trigger_and_routine_bodies_deploy(
     end = "`end`" if dialect_kind == "mysql" else '"end"'
     with engine.connect() as conn:
         assert conn.execute(sa.text(f"SELECT begin, {end} FROM audit")).all() == [(2, "x;y")]
+
+
+def test_hash_comments_are_not_split_on_semicolons() -> None:
+    assert split("# add a column; see ticket 12\nALTER TABLE t ADD COLUMN a INT;\n") == [
+        "# add a column; see ticket 12\nALTER TABLE t ADD COLUMN a INT;"
+    ]
