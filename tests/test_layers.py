@@ -1,0 +1,71 @@
+"""The layer contracts bite: import-linter (run as the test command runs it, with the
+project's own contracts) passes on the tree as it is, and fails, naming the contract, on a
+copy where the engine imports Flask or a lower layer imports a higher one."""
+
+from __future__ import annotations
+
+import configparser
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+FRAMEWORK_FREE = "vertz_engine never imports Flask (usable from any framework or a script)"
+LAYERS = "vertz_engine's layers import downwards only (see README, Architecture)"
+
+
+def _copy(tmp_path: Path) -> Path:
+    """The packages and the import-linter part of setup.cfg, copied into ``tmp_path``."""
+    for package in ("vertz_engine", "flask_vertz"):
+        shutil.copytree(
+            ROOT / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__")
+        )
+    project = configparser.ConfigParser(interpolation=None)
+    project.read(ROOT / "setup.cfg")
+    config = configparser.ConfigParser(interpolation=None)
+    for section in project.sections():
+        if section.startswith("importlinter"):
+            config[section] = project[section]
+    with (tmp_path / "setup.cfg").open("w") as f:
+        config.write(f)
+    return tmp_path
+
+
+def _lint_imports(tree: Path) -> subprocess.CompletedProcess[str]:
+    command = Path(sys.executable).parent / "lint-imports"
+    return subprocess.run(
+        [str(command), "--config", str(tree / "setup.cfg"), "--no-cache"],
+        cwd=tree,
+        env={**os.environ, "PYTHONPATH": str(tree)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def _plant(module: Path, line: str) -> None:
+    text = module.read_text()
+    head, sep, rest = text.partition("from __future__ import annotations\n")
+    module.write_text(f"{head}{sep}{line}\n{rest}" if sep else f"{line}\n{text}")
+
+
+def test_the_tree_as_it_is_keeps_every_contract(tmp_path: Path) -> None:
+    done = _lint_imports(_copy(tmp_path))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"{FRAMEWORK_FREE} KEPT" in done.stdout
+    assert f"{LAYERS} KEPT" in done.stdout
+    assert "0 broken" in done.stdout
+
+
+def test_flask_in_the_engine_and_an_upward_import_break_their_contracts(tmp_path: Path) -> None:
+    tree = _copy(tmp_path)
+    _plant(tree / "vertz_engine" / "errors.py", "import flask  # noqa: F401")
+    _plant(tree / "vertz_engine" / "schema" / "canonical.py", "import vertz_engine.workflows")
+    done = _lint_imports(tree)
+    assert done.returncode != 0, done.stdout
+    assert f"{FRAMEWORK_FREE} BROKEN" in done.stdout
+    assert f"{LAYERS} BROKEN" in done.stdout
+    assert "vertz_engine.errors -> flask" in done.stdout
+    assert "vertz_engine.schema.canonical -> vertz_engine.workflows" in done.stdout
