@@ -15,7 +15,7 @@ from vertz_engine.errors import VertzError
 from vertz_engine.secrets import mask_urls_in
 from vertz_engine.workflows import boot
 
-from . import binds, config, output
+from . import binds, config, output, wording
 
 if TYPE_CHECKING:  # the workflows load when something is to be done, not on every start
     from vertz_engine.project import ApplyResult, Project
@@ -151,7 +151,7 @@ class Vertz:
             result = project.apply_models()
         except VertzError as exc:
             click.echo(
-                output.error(f"{prefix}boot auto-apply failed: {mask_urls_in(str(exc))}"),
+                output.error(f"{prefix}boot auto-apply failed: {mask_urls_in(wording.words(exc))}"),
                 err=True,
             )
             raise exc from None

@@ -16,6 +16,8 @@ from vertz_engine.plan.renames import UNSURE, RenameCandidate
 if TYPE_CHECKING:  # the workflows load when a command runs, not with the app
     from vertz_engine.project import ApplyResult
 
+from . import wording
+
 _LEVEL_COLOUR = {DESTRUCTIVE: "red", BLOCKING: "yellow"}
 
 
@@ -109,7 +111,7 @@ def apply_lines(result: ApplyResult, prefix: str = "", *, applied: bool = True) 
     for table in result.skipped:
         yield dim(f"{prefix}left alone: table {table} (not in the models)")
     for line in result.kept:
-        yield warn(f"{prefix}left alone: {line}")
+        yield warn(f"{prefix}left alone: {wording.words(line)}")
     yield from backup_lines(result, prefix)
 
 

@@ -29,6 +29,8 @@ from vertz_engine import verify
 from vertz_engine.dialects import traits
 from vertz_engine.project import Project
 
+from . import wording
+
 ANCHOR_FIXTURE = "app"
 
 
@@ -83,7 +85,8 @@ def _make_check(name: str, fn: verify.CheckFn, needs_db: bool) -> Callable[..., 
         engine = request.getfixturevalue("_vertz_scratch") if needs_db else None
         problems = fn(project, engine)
         if problems:
-            pytest.fail(f"vertz {name}:\n{verify.describe(problems)}", pytrace=False)
+            problem_list = wording.words(verify.describe(problems))
+            pytest.fail(f"vertz {name}:\n{problem_list}", pytrace=False)
 
     check.__name__ = check.__qualname__ = f"vertz_{name}"
     check.__doc__ = fn.__doc__

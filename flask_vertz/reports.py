@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from vertz_engine.errors import AlembicFolder, DestructiveChanges, MigrationsFolderProblem
 
+from . import wording
 from .config import Base
 from .output import change_line, dim, error, loss_lines, ok, warn
 
@@ -135,10 +136,10 @@ def _status_problems(st: Status) -> Iterator[str]:
     for f in st.failed:
         yield (
             error(f"Failed: {f['name']} ({f['status']} after {f['statements_done']} statement(s))")
-            + f"; fix by hand, then `{f['fix']}`"
+            + f"; fix by hand, then `{wording.words(f['fix'])}`"
         )
     for p in st.snapshot_problems:
-        yield error(f"Snapshot: {p}")
+        yield error(f"Snapshot: {wording.words(p)}")
     if st.db_drift:
         yield warn(f"Database drift ({len(st.db_drift)}), against {st.db_drift_basis}:")
         for drift in st.db_drift:
@@ -196,7 +197,7 @@ def backup_list_lines(found: list[Any]) -> Iterator[str]:
 def restore_lines(result: Any) -> Iterator[str]:
     yield f"Restoring from backup {result.backup.name} ({result.backup.describe()}):"
     for done in result.outcomes:
-        line = f"  {done.describe()}"
+        line = f"  {wording.words(done.describe())}"
         yield warn(line) if done.problem else ok(line)
 
 

@@ -24,7 +24,7 @@ from vertz_engine.errors import (
 )
 from vertz_engine.secrets import mask_urls_in
 
-from . import config, documents, output, reports
+from . import config, documents, output, reports, wording
 
 if TYPE_CHECKING:  # the workflows load when a command runs, not with the app
     from vertz_engine.project import Project
@@ -81,7 +81,7 @@ def _message(exc: Exception) -> str:
     if isinstance(exc, DestructiveChanges):
         text = reports.refusal(exc)
     elif isinstance(exc, ProductionGuard):
-        text = f"{exc}\n({reports.DEVELOPMENT_HINT})"
+        text = f"{wording.words(exc)}\n({reports.DEVELOPMENT_HINT})"
     elif isinstance(exc, MigrationsFolderProblem):
         text = reports.folder_problem(
             exc,
@@ -91,7 +91,7 @@ def _message(exc: Exception) -> str:
     elif isinstance(exc, AlembicFolder):
         text = reports.alembic_folder(exc)
     else:
-        text = str(exc)
+        text = wording.words(exc)
     return output.error("Error: ") + mask_urls_in(text)
 
 
@@ -152,7 +152,8 @@ def per_bind(fn: F) -> F:
             finally:
                 _CURRENT.reset(token)
         if docs:
-            click.echo(json.dumps(documents.per_bind(docs), indent=2, sort_keys=True))
+            document = documents.per_bind(docs)
+            click.echo(json.dumps(document, indent=2, sort_keys=True, default=wording.json_default))
         if worst:
             sys.exit(worst)
 

@@ -219,7 +219,7 @@ def test_json_dry_runs_cover_every_bind(apps: Apps, tmp_path: Path) -> None:
     """One document for all binds: ``{"format": 1, "binds": {NAME: {...}}}``, no headings."""
     main, reports = f"sqlite:///{tmp_path / 'main.db'}", f"sqlite:///{tmp_path / 'rep.db'}"
     dev, _ = apps(main, reports, debug=True)
-    r = _run(dev, "migrate", "dev", "--name", "init", "--dry-run", "--json")
+    r = run(dev, "migrate", "dev", "--name", "init", "--dry-run", "--json")
     doc = json.loads(r.output)  # type: ignore[attr-defined]
     assert doc["format"] == 1 and set(doc["binds"]) == {"default", "reports"}
     assert doc["binds"]["reports"]["bind"] == "reports"
@@ -228,11 +228,11 @@ def test_json_dry_runs_cover_every_bind(apps: Apps, tmp_path: Path) -> None:
         "add table daily_reports",
         "add index daily_reports.ix_daily_reports_day",
     ]
-    assert _run(dev, "migrate", "dev", "--name", "init").exit_code == 0  # type: ignore[attr-defined]
-    r = _run(dev, "check", "--format", "json")
+    assert run(dev, "migrate", "dev", "--name", "init").exit_code == 0  # type: ignore[attr-defined]
+    r = run(dev, "check", "--format", "json")
     doc = json.loads(r.output)  # type: ignore[attr-defined]
     assert {name: d["ok"] for name, d in doc["binds"].items()} == {"default": True, "reports": True}
-    r = _run(dev, "migrate", "deploy", "--dry-run", "--json", "--bind", "reports")
+    r = run(dev, "migrate", "deploy", "--dry-run", "--json", "--bind", "reports")
     assert json.loads(r.output) == {  # type: ignore[attr-defined]
         "format": 1,
         "bind": "reports",

@@ -1,11 +1,15 @@
 """The layer contracts bite: import-linter (run as the test command runs it, with the
 project's own contracts) passes on the tree as it is, and fails, naming the contract, on a
-copy where the engine imports Flask or a lower layer imports a higher one."""
+copy where the engine imports Flask or a lower layer imports a higher one. And the engine's
+strings name no command, flag or setting key of the Flask front end (it names remedies as
+data; ``flask_vertz.wording`` words them)."""
 
 from __future__ import annotations
 
+import ast
 import configparser
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -69,3 +73,31 @@ def test_flask_in_the_engine_and_an_upward_import_break_their_contracts(tmp_path
     assert f"{LAYERS} BROKEN" in done.stdout
     assert "vertz_engine.errors -> flask" in done.stdout
     assert "vertz_engine.schema.canonical -> vertz_engine.workflows" in done.stdout
+
+
+def _strings(path: Path) -> list[tuple[int, str]]:
+    """The string constants of a module (f-string pieces too), docstrings left out."""
+    tree = ast.parse(path.read_text())
+    docs = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+    }
+    return [
+        (node.lineno, node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docs
+    ]
+
+
+def test_the_engine_writes_no_command_flag_or_setting_key() -> None:
+    front_end_words = re.compile(r"flask vertz-db|VERTZ_[A-Z]|(?<![\w-])--[a-z]")
+    found = [
+        f"{path.relative_to(ROOT)}:{line}: {text!r}"
+        for path in sorted((ROOT / "vertz_engine").rglob("*.py"))
+        for line, text in _strings(path)
+        if front_end_words.search(text)
+    ]
+    assert found == []

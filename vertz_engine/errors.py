@@ -4,33 +4,58 @@ messages and exit codes."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
+
+from vertz_engine.remedies import Hint, Text
 
 if TYPE_CHECKING:
     from vertz_engine.losses import Loss
 
 
 class VertzError(Exception):
-    """Base class: a problem the user can act on. ``str(err)`` is the message to show."""
+    """Base class: a problem the user can act on. ``str(err)`` is the message in neutral
+    words; ``text`` keeps the remedies it names (``Hint``) as data for a front end to word;
+    ``code`` is stable for programs."""
+
+    code: ClassVar[str] = "error"
+
+    @property
+    def text(self) -> str | Text:
+        """The message, remedies as data (a front end renders it with its own words)."""
+        first = self.args[0] if self.args else ""
+        return first if isinstance(first, (str, Text)) else str(first)
+
+    @property
+    def hints(self) -> tuple[Hint, ...]:
+        """The remedies the message names, in order."""
+        return self.text.hints if isinstance(self.text, Text) else ()
 
 
 class SnapshotError(VertzError):
     """A snapshot file cannot be read (corrupt, wrong format)."""
+
+    code = "snapshot"
 
 
 class UnsupportedModel(VertzError):
     """The models ask for something flask-vertz cannot migrate (refused before any file is
     written)."""
 
+    code = "unsupported_model"
+
 
 class MigrationFileError(VertzError):
     """A migration file is malformed, or its body does not match its checksum."""
+
+    code = "migration_file"
 
 
 class ChecksumMismatch(MigrationFileError):
     """A migration file was edited after it was signed."""
 
-    def __init__(self, message: str, *, name: str) -> None:
+    code = "checksum_mismatch"
+
+    def __init__(self, message: str | Text, *, name: str) -> None:
         super().__init__(message)
         self.name = name
 
@@ -38,13 +63,17 @@ class ChecksumMismatch(MigrationFileError):
 class InvalidName(VertzError):
     """A migration name that cannot be used."""
 
+    code = "invalid_name"
+
 
 class MigrationFailed(VertzError):
     """A statement of a migration failed; the migration's transaction was rolled back."""
 
+    code = "migration_failed"
+
     def __init__(
         self,
-        message: str,
+        message: str | Text,
         *,
         name: str,
         statement: str | None = None,
@@ -57,10 +86,12 @@ class MigrationFailed(VertzError):
         self.index = index
         self.lock_timeout = lock_timeout  # the statement waited for a lock past the timeout
 
-    def explained(self, advice: str, kind: type[MigrationFailed] | None = None) -> MigrationFailed:
+    def explained(
+        self, advice: str | Text, kind: type[MigrationFailed] | None = None
+    ) -> MigrationFailed:
         """The same failure (as ``kind``, default its own class) with ``advice`` after it."""
         return (kind or type(self))(
-            f"{self}\n{advice}",
+            Text(self.text, "\n", advice),
             name=self.name,
             statement=self.statement,
             index=self.index,
@@ -72,13 +103,19 @@ class NotApplied(MigrationFailed):
     """A migration could not get a lock in time and nothing of it was applied or recorded:
     run it again (no ``resolve`` needed)."""
 
+    code = "not_applied"
+
 
 class LockTimeout(VertzError):
     """The migration lock could not be taken in time."""
 
+    code = "lock_timeout"
+
 
 class ProductionGuard(VertzError):
     """An operation that is refused in production."""
+
+    code = "production_guard"
 
 
 class DestructiveChanges(VertzError):
@@ -86,9 +123,11 @@ class DestructiveChanges(VertzError):
     ``action`` is ``deploy`` or ``rollback``; ``losses`` maps each migration's name to what its
     statements destroy; ``changes`` are the same as lines (``<file> line N (statement K): ...``)."""
 
+    code = "destructive_changes"
+
     def __init__(
         self,
-        message: str,
+        message: str | Text,
         *,
         action: str,
         losses: dict[str, list[Loss]],
@@ -97,7 +136,7 @@ class DestructiveChanges(VertzError):
     ) -> None:
         super().__init__(message)
         self.action = action
-        self.reason = reason  # what decided production, e.g. "VERTZ_ENV=production in ..."
+        self.reason = reason  # what decided production (the setting and where it is set)
         self.losses = losses
         self.changes = changes
 
@@ -105,9 +144,13 @@ class DestructiveChanges(VertzError):
 class NothingToRollback(VertzError):
     """``rollback`` was asked for more migrations than are applied."""
 
+    code = "nothing_to_rollback"
+
 
 class DatabaseUnreachable(VertzError):
     """The database cannot be reached."""
+
+    code = "database_unreachable"
 
 
 class MigrationsFolderProblem(VertzError):
@@ -115,9 +158,11 @@ class MigrationsFolderProblem(VertzError):
     has applied some: a folder left out of a build or a mistyped setting, never "nothing to
     do". Front ends word the message with their own name for the setting."""
 
+    code = "migrations_folder"
+
     def __init__(
         self,
-        message: str,
+        message: str | Text,
         *,
         path: Path,
         exists: bool,

@@ -11,7 +11,7 @@ one line each (an empty list: the check passed). Modelled on pytest-alembic's ch
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -20,10 +20,11 @@ from vertz_engine.db.introspect import drift
 from vertz_engine.errors import VertzError
 from vertz_engine.files.migration_file import MigrationFile
 from vertz_engine.project import Project
+from vertz_engine.remedies import Text
 from vertz_engine.schema import snapshot as snap_mod
 from vertz_engine.schema.snapshot import RESERVED_PREFIX
 
-CheckFn = Callable[[Project, Engine | None], list[str]]
+CheckFn = Callable[[Project, Engine | None], Sequence[str | Text]]
 
 
 @dataclasses.dataclass
@@ -50,13 +51,13 @@ def on(project: Project, engine: Engine, *, last: str | None = None) -> UpTo:
     return UpTo(**fields, last=last)
 
 
-def checksums(project: Project, _engine: Engine | None = None) -> list[str]:
-    problems = []
+def checksums(project: Project, _engine: Engine | None = None) -> list[str | Text]:
+    problems: list[str | Text] = []
     for f in project.files():
         try:
             f.verify()
         except VertzError as exc:
-            problems.append(str(exc))
+            problems.append(exc.text)
     return problems
 
 
@@ -221,5 +222,5 @@ CHECKS: dict[str, tuple[CheckFn, bool]] = {
 }
 
 
-def describe(problems: list[str]) -> str:
-    return "\n".join(f"- {p}" for p in problems)
+def describe(problems: Sequence[str | Text]) -> Text:
+    return Text.join("\n", (Text("- ", p) for p in problems))

@@ -33,6 +33,7 @@ from vertz_engine.db.history import now
 from vertz_engine.db.longtext import LongText
 from vertz_engine.files.migration_file import write_atomic
 from vertz_engine.plan.model import DESTRUCTIVE, Change, Plan
+from vertz_engine.remedies import Text
 from vertz_engine.schema import canonical
 
 KEEP = 5  # backups kept; the oldest beyond this are removed when a new one is made
@@ -119,9 +120,9 @@ class Restored:
     restored: int = 0
     present: int = 0  # already there: left alone
     gone: int = 0  # a column's rows that are not in the table any more
-    problem: str = ""  # why nothing was put back
+    problem: str | Text = ""  # why nothing was put back
 
-    def describe(self) -> str:
+    def describe(self) -> str | Text:
         if self.problem:
             return self.problem
         if self.item.kind == "table":

@@ -23,6 +23,7 @@ from sqlalchemy.engine import Connection, Engine
 from vertz_engine.db.raw import Raw
 from vertz_engine.db.sqlite_fk import ForeignKeyBaseline
 from vertz_engine.errors import DatabaseUnreachable, LockTimeout
+from vertz_engine.remedies import Setting, Text
 from vertz_engine.secrets import mask_url, mask_urls_in
 
 LOCK_NAME = "flask_vertz_migrations"
@@ -60,8 +61,12 @@ def connect(engine: Engine, *, lock_timeout: float = 30.0) -> Iterator[Connectio
         except sa.exc.OperationalError as exc:
             if sqlite and "locked" in str(exc.orig).lower():
                 raise LockTimeout(
-                    f"the database is locked by another process and stayed locked for "
-                    f"{lock_timeout:g}s (VERTZ_LOCK_TIMEOUT)"
+                    Text(
+                        "the database is locked by another process and stayed locked for "
+                        f"{lock_timeout:g}s (",
+                        Setting.LOCK_TIMEOUT,
+                        ")",
+                    )
                 ) from None
             raise
         finally:
@@ -176,8 +181,11 @@ def lock(conn: Connection, *, timeout: float) -> Iterator[None]:
         while not conn.exec_driver_sql(f"SELECT pg_try_advisory_lock({PG_LOCK_KEY})").scalar():
             if time.monotonic() >= deadline:
                 raise LockTimeout(
-                    f"could not take the migration lock within {timeout:g}s "
-                    f"(VERTZ_LOCK_TIMEOUT); {_pg_holder(conn)}"
+                    Text(
+                        f"could not take the migration lock within {timeout:g}s (",
+                        Setting.LOCK_TIMEOUT,
+                        f"); {_pg_holder(conn)}",
+                    )
                 )
             time.sleep(delay)
             delay = min(delay * 2, 0.25)
@@ -191,8 +199,11 @@ def lock(conn: Connection, *, timeout: float) -> Iterator[None]:
         if got != 1:
             holder = conn.exec_driver_sql(f"SELECT IS_USED_LOCK('{key}')").scalar()
             raise LockTimeout(
-                f"could not take the migration lock within {timeout:g}s (VERTZ_LOCK_TIMEOUT); "
-                f"it is held by MySQL connection {holder}"
+                Text(
+                    f"could not take the migration lock within {timeout:g}s (",
+                    Setting.LOCK_TIMEOUT,
+                    f"); it is held by MySQL connection {holder}",
+                )
             )
         try:
             yield

@@ -12,12 +12,13 @@ from sqlalchemy.engine import Connection
 from vertz_engine.db.database import IN_TRANSACTION
 from vertz_engine.errors import VertzError
 from vertz_engine.plan.model import BLOCKING, Change, Plan
+from vertz_engine.remedies import Text
 
 
 class BlockingChange(VertzError):
     """A change that would fail on the rows the database has."""
 
-    def __init__(self, message: str, *, problems: list[str]) -> None:
+    def __init__(self, message: str | Text, *, problems: list[str]) -> None:
         super().__init__(message)
         self.problems = problems
 

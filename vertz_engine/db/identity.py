@@ -13,12 +13,17 @@ from vertz_engine.db.history import HistoryRow
 from vertz_engine.errors import MigrationFileError
 from vertz_engine.files.file_format import MIGRATION_KEY, header_line
 from vertz_engine.files.migration_file import MigrationFile
+from vertz_engine.remedies import Hint, Remedy, Text
 
-CHECK_HINT = (
-    "First check that no database has applied {name}: run `flask vertz-db status` against "
-    "each database (production too); a database that lists it under Applied refuses the "
-    "renamed file (roll it back there first, or renumber the other file instead)."
-)
+
+def _check_first(name: str) -> Text:
+    return Text(
+        f"First check that no database has applied {name}: run `",
+        Hint(Remedy.STATUS),
+        "` against each database (production too); a database that lists it under Applied "
+        "refuses the renamed file (roll it back there first, or renumber the other file "
+        "instead).",
+    )
 
 
 def applied_twin(f: MigrationFile, rows: list[HistoryRow]) -> HistoryRow | None:
@@ -46,21 +51,27 @@ def verify_identities(files: list[MigrationFile], rows: list[HistoryRow], folder
             else "its checksum is the one recorded for it"
         )
         if row.name in present:
-            fix = (
+            fix: str | Text = Text(
                 f"Delete {folder.name}/{f.path.name} (a copy); a new change needs a new "
-                f"migration (`flask vertz-db migrate dev --name ...`)"
+                "migration (`",
+                Hint(Remedy.MIGRATE_DEV, "..."),
+                "`)",
             )
             what = "a copy of"
         else:
             fix = f"Rename it back: git mv {folder.name}/{f.path.name} {folder.name}/{row.name}.sql"
             what = "renamed from"
         raise MigrationFileError(
-            f"{f.path.name} is {what} applied migration {row.name} ({how}), applied "
-            f"{row.applied_at}; it was not applied again. {fix}."
+            Text(
+                f"{f.path.name} is {what} applied migration {row.name} ({how}), applied "
+                f"{row.applied_at}; it was not applied again. ",
+                fix,
+                ".",
+            )
         )
 
 
-def renumber_advice(a: MigrationFile, b: MigrationFile, files: list[MigrationFile]) -> str:
+def renumber_advice(a: MigrationFile, b: MigrationFile, files: list[MigrationFile]) -> Text:
     """What to do about two files with one number: renumber the newer (by its Created
     header, then name), which is the one least likely to be applied anywhere yet."""
     newer = max((a, b), key=lambda f: (f.created, f.name))
@@ -70,7 +81,7 @@ def renumber_advice(a: MigrationFile, b: MigrationFile, files: list[MigrationFil
         f"{a.path.name} and {b.path.name} have the same number (files from parallel "
         f"branches?). Renumber the newer one (created {newer.created}) after the last file: "
         f"git mv {folder}/{newer.path.name} {folder}/{_renumbered(newer, last + 1)}. "
-        + CHECK_HINT.format(name=newer.name)
+        + _check_first(newer.name)
     )
 
 
@@ -78,12 +89,14 @@ def _renumbered(f: MigrationFile, number: int) -> str:
     return f"{number:04d}_{f.name.split('_', 1)[1]}.sql"
 
 
-def out_of_order_advice(f: MigrationFile, applied_top: str, files: list[MigrationFile]) -> str:
+def out_of_order_advice(f: MigrationFile, applied_top: str, files: list[MigrationFile]) -> Text:
     last = max(g.number for g in files)
     folder = f.path.parent.name
-    return (
+    return Text(
         f"{f.name} is pending but {applied_top} (a later number) is already applied: files "
-        f"from parallel branches? Apply it out of order with `flask vertz-db migrate deploy "
-        f"--allow-out-of-order`, or renumber it after the last file (git mv {folder}/"
-        f"{f.path.name} {folder}/{_renumbered(f, last + 1)}). " + CHECK_HINT.format(name=f.name)
+        "from parallel branches? Apply it out of order with `",
+        Hint(Remedy.DEPLOY, out_of_order=True),
+        f"`, or renumber it after the last file (git mv {folder}/"
+        f"{f.path.name} {folder}/{_renumbered(f, last + 1)}). ",
+        _check_first(f.name),
     )

@@ -12,8 +12,7 @@ from sqlalchemy.engine import Connection
 from vertz_engine.db import history
 from vertz_engine.db.history import ROLLBACK_FAILED, ROLLING_BACK, RUNNING, HistoryRow
 from vertz_engine.files.migration_file import MigrationFile
-
-RESOLVE_HINT = "flask vertz-db resolve {name} --applied|--rolled-back"
+from vertz_engine.remedies import Hint, Outcome, Remedy, Text
 
 
 def unfinished(conn: Connection) -> HistoryRow | None:
@@ -22,24 +21,30 @@ def unfinished(conn: Connection) -> HistoryRow | None:
     return next((r for r in rows if r.status != history.APPLIED), None)
 
 
-def unfinished_message(row: HistoryRow, f: MigrationFile | None) -> str:
+def unfinished_message(row: HistoryRow, f: MigrationFile | None) -> Text:
     if row.status in (ROLLBACK_FAILED, ROLLING_BACK):
         total = len(f.rollback_statements()) if f is not None else "?"
         what = "was interrupted" if row.status == ROLLING_BACK else "failed"
-        return (
+        return Text(
             f"the rollback of {row.name} {what} after {row.statements_done} of {total} rollback "
             f"statement(s) and is recorded as {row.status}: the schema is half rolled back, so "
-            f"no migration runs and boot changes nothing until it is finished. Run `flask "
-            f"vertz-db rollback` again to run the remaining rollback statements (after fixing "
-            f"what made it fail), or fix the database by hand and run `flask vertz-db resolve "
-            f"{row.name} --rolled-back` (you finished the rollback) or `flask vertz-db resolve "
-            f"{row.name} --applied` (you re-did what it undid)."
+            "no migration runs and boot changes nothing until it is finished. Run `",
+            Hint(Remedy.ROLLBACK),
+            "` again to run the remaining rollback statements (after fixing what made it fail), "
+            "or fix the database by hand and run `",
+            Hint(Remedy.RESOLVE, row.name, Outcome.ROLLED_BACK),
+            "` (you finished the rollback) or `",
+            Hint(Remedy.RESOLVE, row.name, Outcome.APPLIED),
+            "` (you re-did what it undid).",
         )
     total = len(f.up_statements()) if f is not None else "?"
     what = "was interrupted" if row.status == RUNNING else "failed"
-    return (
+    return Text(
         f"{row.name} {what} after {row.statements_done} of {total} statement(s) and is recorded "
         f"as {row.status}; no further migration runs until it is resolved. Check the database: "
-        f"if you finished its statements by hand run `flask vertz-db resolve {row.name} "
-        f"--applied`; if you undid them run `flask vertz-db resolve {row.name} --rolled-back`."
+        "if you finished its statements by hand run `",
+        Hint(Remedy.RESOLVE, row.name, Outcome.APPLIED),
+        "`; if you undid them run `",
+        Hint(Remedy.RESOLVE, row.name, Outcome.ROLLED_BACK),
+        "`.",
     )

@@ -18,8 +18,8 @@ from vertz_engine.errors import ChecksumMismatch, InvalidName, MigrationFileErro
 from vertz_engine.files import file_format
 from vertz_engine.files.file_format import ROLLBACK_MARKER, checksum, normalise
 from vertz_engine.files.sqlsplit import split
+from vertz_engine.remedies import Hint, Remedy, Text
 
-SIGN_HINT = "flask vertz-db migrate sign {name}"
 FILE_RE = re.compile(r"^(\d{4,})_([a-z0-9_]+)\.sql$")
 LOOSE_RE = re.compile(r"^\d+_.*\.sql$", re.I)
 MAX_NAME = 80
@@ -91,9 +91,13 @@ class MigrationFile:
         """Raise :class:`ChecksumMismatch` when the body was edited after signing."""
         if not self.signed:
             raise ChecksumMismatch(
-                f"{self.path.name}: its contents do not match the checksum in its header "
-                f"(edited after it was generated). If the edit is intended and the file is "
-                f"not applied anywhere yet, re-sign it with `{SIGN_HINT.format(name=self.name)}`.",
+                Text(
+                    f"{self.path.name}: its contents do not match the checksum in its header "
+                    "(edited after it was generated). If the edit is intended and the file is "
+                    "not applied anywhere yet, re-sign it with `",
+                    Hint(Remedy.SIGN, self.name),
+                    "`.",
+                ),
                 name=self.name,
             )
 

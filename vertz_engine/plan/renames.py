@@ -17,6 +17,7 @@ columns and tables; a ``--rename`` decision pairs any two.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import functools
 import re
@@ -25,6 +26,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 import inflection
+
+from vertz_engine.remedies import Hint, Text
 
 Confidence = Literal["sure", "unsure", "no"]
 SURE: Confidence = "sure"
@@ -231,15 +234,16 @@ def decide(
     return chosen
 
 
-def declined_hint(decisions: Iterable[tuple[RenameCandidate, bool]], command: str) -> str:
+def declined_hint(decisions: Iterable[tuple[RenameCandidate, bool]], remedy: Hint) -> Text:
     """For a message about what drop + add would do: the unsure guesses taken as drop + add,
-    with the ``command`` and flags that take them as renames ("" when there are none)."""
+    with ``remedy`` told to take them as renames (empty when there are none)."""
     unsure = [c for c, taken in decisions if not taken and c.confidence == UNSURE]
     if not unsure:
-        return ""
-    flags = " ".join(f"--rename {c.key}={c.new}" for c in unsure)
+        return Text()
+    pairs = tuple(f"{c.key}={c.new}" for c in unsure)
     what = "; ".join(c.describe() for c in unsure)
-    return (
-        f"\n(unsure rename guess taken as drop + add: {what}; if it is a rename: "
-        f"`{command} {flags}`)"
+    return Text(
+        f"\n(unsure rename guess taken as drop + add: {what}; if it is a rename: `",
+        dataclasses.replace(remedy, renames=pairs),
+        "`)",
     )

@@ -16,7 +16,7 @@ import time
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from vertz_engine.db import database, history, identity, recovery
+from vertz_engine.db import database, history, identity
 from vertz_engine.db.raw import Raw
 from vertz_engine.db.runner import data_statements, execute
 from vertz_engine.errors import (
@@ -30,13 +30,12 @@ from vertz_engine.files import guard, migration_file
 from vertz_engine.files.migration_file import MigrationFile
 from vertz_engine.files.txmode import RunMode, run_mode
 from vertz_engine.gcpause import gc_paused
+from vertz_engine.remedies import Hint, Remedy, Text
 from vertz_engine.schema import snapshot as snap_mod
 from vertz_engine.schema.snapshot import Snapshot
 from vertz_engine.workflows import folder
 from vertz_engine.workflows.results import DeployResult
 from vertz_engine.workflows.workspace import ProgressFn, ProjectBase
-
-RESOLVE_HINT = recovery.RESOLVE_HINT
 
 
 class DeployFlows(ProjectBase):
@@ -200,11 +199,15 @@ class DeployFlows(ProjectBase):
                 execute(conn, data, name=f.name)
             except MigrationFailed as exc:
                 raise exc.explained(
-                    f"The database already had the schema of {f.name} (boot applied the model "
-                    f"changes), so only its data statements ran, and this one failed on that "
-                    f"schema; nothing was recorded. Run the data change by hand (or `flask "
-                    f"vertz-db restore` what boot removed), then record the file without running "
-                    f"it: `flask vertz-db baseline`."
+                    Text(
+                        f"The database already had the schema of {f.name} (boot applied the "
+                        "model changes), so only its data statements ran, and this one failed on "
+                        "that schema; nothing was recorded. Run the data change by hand (or `",
+                        Hint(Remedy.RESTORE),
+                        "` what boot removed), then record the file without running it: `",
+                        Hint(Remedy.BASELINE),
+                        "`.",
+                    )
                 ) from None
             note = "schema already matched; not run"
             if data:
@@ -240,9 +243,13 @@ class DeployFlows(ProjectBase):
                 raise _not_applied(exc) from None
             history.update(conn, f.name, status=history.FAILED, statements_done=done, note=str(exc))
             raise exc.explained(
-                f"{done} of {len(statements)} statement(s) before it were applied and stay "
-                f"applied ({mode.why_not}); it is recorded as failed. Finish or undo them by hand, "
-                f"then run `{RESOLVE_HINT.format(name=f.name)}`."
+                Text(
+                    f"{done} of {len(statements)} statement(s) before it were applied and stay "
+                    f"applied ({mode.why_not}); it is recorded as failed. Finish or undo them by "
+                    "hand, then run `",
+                    Hint(Remedy.RESOLVE, f.name),
+                    "`.",
+                )
             ) from None
         ms_taken = int((time.perf_counter() - start) * 1000)
         history.update(
@@ -382,10 +389,13 @@ def _may_break_references(f: MigrationFile) -> bool:
 
 def _not_applied(exc: MigrationFailed) -> MigrationFailed:
     return exc.explained(
-        f"Not applied, retry: the statement waited for a lock longer than the lock timeout, so "
-        f"nothing of {exc.name} was applied and nothing is recorded (no resolve needed). Run "
-        f"`flask vertz-db migrate deploy` again once the transaction holding the lock has "
-        f"finished.",
+        Text(
+            "Not applied, retry: the statement waited for a lock longer than the lock timeout, "
+            f"so nothing of {exc.name} was applied and nothing is recorded (no resolve needed). "
+            "Run `",
+            Hint(Remedy.DEPLOY),
+            "` again once the transaction holding the lock has finished.",
+        ),
         NotApplied,
     )
 

@@ -23,6 +23,7 @@ from vertz_engine.plan import render
 from vertz_engine.plan.diff import diff, reverse
 from vertz_engine.plan.model import Plan
 from vertz_engine.plan.renames import Questioner, declined_hint, default_questioner
+from vertz_engine.remedies import Hint, Option, Remedy, Text
 from vertz_engine.schema import snapshot as snap_mod
 from vertz_engine.schema.snapshot import Snapshot
 from vertz_engine.workflows import boot, restore
@@ -45,7 +46,10 @@ def parse_renames(specs: list[str] | tuple[str, ...]) -> dict[str, str]:
         old, new = old.strip(), new.strip()
         if not sep or not old or not new or "." in new or old.count(".") > 1:
             raise InvalidName(
-                f"--rename {spec!r}: expected table.old_column=new_column or old_table=new_table"
+                Text(
+                    Option.RENAME,
+                    f" {spec!r}: expected table.old_column=new_column or old_table=new_table",
+                )
             )
         out[old] = new
     return out
@@ -63,10 +67,15 @@ def check_renames(plan: Plan, renames: Mapping[str, str]) -> None:
             dropped = [c.key for c, _ in plan.renames]
             hint = f" (probable renames here: {', '.join(sorted(set(dropped)))})" if dropped else ""
             raise InvalidName(
-                f"--rename {key}={new}: the changes do not drop {what} {key} and add {new}{hint}"
+                Text(
+                    Option.RENAME,
+                    f" {key}={new}: the changes do not drop {what} {key} and add {new}{hint}",
+                )
             )
         if not new and cand is None:
-            raise InvalidName(f"--no-rename {key}: no probable rename of {key} in these changes")
+            raise InvalidName(
+                Text(Option.NO_RENAME, f" {key}: no probable rename of {key} in these changes")
+            )
 
 
 class DevFlows(RewindFlows):
@@ -84,9 +93,14 @@ class DevFlows(RewindFlows):
         """Bring the database to the models, with no migration file (boot, ``push``)."""
         if self.production:
             raise ProductionGuard(
-                "refusing to change the schema directly in production "
-                f"({self.environment_reason}); generate a migration with `flask vertz-db migrate dev` and apply it with "
-                "`flask vertz-db migrate deploy`"
+                Text(
+                    "refusing to change the schema directly in production "
+                    f"({self.environment_reason}); generate a migration with `",
+                    Hint(Remedy.MIGRATE_DEV),
+                    "` and apply it with `",
+                    Hint(Remedy.DEPLOY),
+                    "`",
+                )
             )
         digest, fp = boot.proven(self.metadata, self.engine.dialect, self.local_snapshot_path)
         target: Snapshot | None = None
@@ -150,7 +164,7 @@ class DevFlows(RewindFlows):
             raise BlockingChange(
                 "these changes would fail on the rows the database has; nothing was changed:\n  "
                 + "\n  ".join(found)
-                + declined_hint(plan.renames, "flask vertz-db push"),
+                + declined_hint(plan.renames, Hint(Remedy.PUSH)),
                 problems=found,
             )
         statements = render.render(plan, self.engine.dialect)
@@ -208,8 +222,12 @@ class DevFlows(RewindFlows):
         """Write the next migration file for the model changes, then apply it locally."""
         if self.production:
             raise ProductionGuard(
-                f"`migrate dev` is for development ({self.environment_reason}); "
-                "in production use `flask vertz-db migrate deploy`"
+                Text(
+                    f"`migrate dev` is for development ({self.environment_reason}); "
+                    "in production use `",
+                    Hint(Remedy.DEPLOY),
+                    "`",
+                )
             )
         slug = migration_file.slugify(name)
         ms, _ = self.files_snapshot(save=True)
@@ -235,9 +253,7 @@ class DevFlows(RewindFlows):
                             "these changes would fail on the rows the local database has; "
                             "no file was written:\n  "
                             + "\n  ".join(found)
-                            + declined_hint(
-                                local_plan.renames, f"flask vertz-db migrate dev --name {slug}"
-                            ),
+                            + declined_hint(local_plan.renames, Hint(Remedy.MIGRATE_DEV, slug)),
                             problems=found,
                         )
         dialect = self.engine.dialect

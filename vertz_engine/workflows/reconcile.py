@@ -27,6 +27,7 @@ from vertz_engine.db.runner import execute
 from vertz_engine.plan import render
 from vertz_engine.plan.model import Change
 from vertz_engine.plan.renames import RenameCandidate, candidate, decide, default_questioner, pairs
+from vertz_engine.remedies import Hint, Remedy, Text
 from vertz_engine.schema import canonical
 from vertz_engine.schema.snapshot import RESERVED_PREFIX
 
@@ -39,7 +40,7 @@ class Reconciliation:
     statements: list[str] = field(default_factory=list)
     renames: list[tuple[RenameCandidate, bool]] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # tables the models do not know
-    kept: list[str] = field(default_factory=list)  # what a full sync would drop or rebuild
+    kept: list[str | Text] = field(default_factory=list)  # what a full sync would drop or rebuild
 
 
 def reconcile(
@@ -68,7 +69,7 @@ def reconcile(
         for sub in subs:
             why = _left_because(sub, dialect)
             if why:
-                out.kept.append(f"{_what(sub)}: {why}; left as it is")
+                out.kept.append(Text(_what(sub), ": ", why, "; left as it is"))
                 continue
             run.append(sub)
             out.changes.append(_change(sub, table))
@@ -85,7 +86,7 @@ def _what(op: ops.MigrateOperation) -> str:
         return type(op).__name__
 
 
-def _left_because(op: ops.MigrateOperation, dialect: str) -> str:
+def _left_because(op: ops.MigrateOperation, dialect: str) -> str | Text:
     if isinstance(op, _DROPS):
         return "no record says the database should not have it (drop it in a migration)"
     if dialect != "sqlite" or isinstance(op, (ops.CreateTableOp, ops.CreateIndexOp)):
@@ -94,9 +95,10 @@ def _left_because(op: ops.MigrateOperation, dialect: str) -> str:
         return ""
     if isinstance(op, ops.AddColumnOp) and render._add_in_place(op.column):
         return ""
-    return (
-        "SQLite would have to rebuild the table; capture the change in a migration "
-        "(`flask vertz-db migrate dev`), whose rebuild keeps triggers and views"
+    return Text(
+        "SQLite would have to rebuild the table; capture the change in a migration (`",
+        Hint(Remedy.MIGRATE_DEV),
+        "`), whose rebuild keeps triggers and views",
     )
 
 

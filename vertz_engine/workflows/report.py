@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.engine import Connection
 
 from vertz_engine.db import catalog, database, history, identity
@@ -10,6 +12,7 @@ from vertz_engine.files import guard, migration_file, snapshot_file
 from vertz_engine.files.migration_file import MigrationFile
 from vertz_engine.gcpause import gc_paused
 from vertz_engine.plan.diff import diff
+from vertz_engine.remedies import Hint, Remedy, Text
 from vertz_engine.schema import snapshot as snap_mod
 from vertz_engine.schema.snapshot import Snapshot
 from vertz_engine.workflows import folder
@@ -90,7 +93,7 @@ class ReportFlows(RewindFlows):
         applied_names = {r.name for r in rows}
         max_applied = max((by_name[r.name].number for r in rows if r.name in by_name), default=0)
         pending = [f for f in files if f.name not in applied_names]
-        drift = []
+        drift: list[dict[str, Any]] = []
         for r in rows:
             f = by_name.get(r.name)
             if f is not None and not f.matches(r.checksum):
@@ -110,7 +113,7 @@ class ReportFlows(RewindFlows):
                         "recorded": f.checksum,
                         "actual": f.actual_checksum,
                         "problem": "body does not match its header checksum",
-                        "fix": migration_file.SIGN_HINT.format(name=f.name),
+                        "fix": Hint(Remedy.SIGN, f.name),
                     }
                 )
         return Status(
@@ -151,11 +154,11 @@ class ReportFlows(RewindFlows):
                     "statements_done": r.statements_done,
                     "note": r.note,
                     "fix": (
-                        "flask vertz-db rollback (runs the rest), or "
+                        Text(Hint(Remedy.ROLLBACK), " (runs the rest), or ")
                         if r.status in (history.ROLLBACK_FAILED, history.ROLLING_BACK)
-                        else ""
+                        else Text()
                     )
-                    + f"flask vertz-db resolve {r.name} --applied|--rolled-back",
+                    + Hint(Remedy.RESOLVE, r.name),
                 }
                 for r in failed
             ],
@@ -216,17 +219,24 @@ class ReportFlows(RewindFlows):
 
     def _snapshot_notes(
         self, files: list[MigrationFile], ms: Snapshot | None, rebuilt: bool
-    ) -> list[str]:
+    ) -> list[str | Text]:
         path = self.migrations_snapshot_path
         if rebuilt:
             return [
-                f"{path} is missing; it was rebuilt from the {len(files)} migration file(s) for "
-                f"this report (the next `flask vertz-db migrate dev` writes it)"
+                Text(
+                    f"{path} is missing; it was rebuilt from the {len(files)} migration file(s) "
+                    "for this report (the next `",
+                    Hint(Remedy.MIGRATE_DEV),
+                    "` writes it)",
+                )
             ]
         if ms is None and files:
             return [
-                f"{path} is missing beside {len(files)} migration file(s); model changes were "
-                f"not compared (restore it from version control, or run `flask vertz-db status` "
-                f"or `migrate dev` in development to rebuild it from the files)"
+                Text(
+                    f"{path} is missing beside {len(files)} migration file(s); model changes "
+                    "were not compared (restore it from version control, or run `",
+                    Hint(Remedy.STATUS),
+                    "` or `migrate dev` in development to rebuild it from the files)",
+                )
             ]
         return []

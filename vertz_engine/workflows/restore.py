@@ -25,6 +25,7 @@ from vertz_engine.db.history import now
 from vertz_engine.errors import VertzError
 from vertz_engine.gcpause import gc_paused
 from vertz_engine.plan.model import Plan
+from vertz_engine.remedies import Hint, Remedy, Text
 from vertz_engine.schema import canonical
 from vertz_engine.workflows.workspace import ProjectBase
 
@@ -50,18 +51,20 @@ def put_back(conn: Connection, store: Store, backup: Backup, item: Item) -> Rest
         )
         return out
     insp = sa.inspect(conn)
-    again = f"then run `flask vertz-db restore {backup.name}` again"
+    again = Text("then run `", Hint(Remedy.RESTORE, backup.name), "` again")
     if not insp.has_table(item.table):
-        out.problem = (
+        out.problem = Text(
             f"table {item.table} is not in the database: add its model back (imported before "
-            f"vertz.init_app), start the app so it is created, {again}"
+            "vertz.init_app), start the app so it is created, ",
+            again,
         )
         return out
     current = {str(c["name"]) for c in insp.get_columns(item.table)}
     if item.column and item.column not in current:
-        out.problem = (
+        out.problem = Text(
             f"column {item.target} is not in the database: add it back to its model, start "
-            f"the app so it is created, {again}"
+            "the app so it is created, ",
+            again,
         )
         return out
     rows = store.rows(conn, backup, item)
@@ -195,7 +198,7 @@ def added_back(conn: Connection, plan: Plan, folder: Path) -> list[Restored]:
 
 
 class BackupFlows(ProjectBase):
-    """``flask vertz-db restore``: list the backups, put one back."""
+    """``restore``: list the backups, put one back."""
 
     @property
     def backups_dir(self) -> Path:
@@ -225,8 +228,11 @@ class BackupFlows(ProjectBase):
                     match = [b for b in found if b.name == name] if name else mine[-1:]
                     if not match:
                         raise NoBackup(
-                            f"no backup named {name!r}; `flask vertz-db restore --list` "
-                            f"shows them ({', '.join(b.name for b in found)})"
+                            Text(
+                                f"no backup named {name!r}; `",
+                                Hint(Remedy.RESTORE_LIST),
+                                f"` shows them ({', '.join(b.name for b in found)})",
+                            )
                         )
                     backup = match[0]
                     result = RestoreResult(backup)

@@ -11,6 +11,7 @@ from vertz_engine.files.migration_file import MigrationFile
 from vertz_engine.losses import Loss
 from vertz_engine.plan.model import DESTRUCTIVE, Change, Plan
 from vertz_engine.plan.renames import RenameCandidate
+from vertz_engine.remedies import Text
 
 
 @dataclass
@@ -24,7 +25,7 @@ class ApplyResult:
     skipped: list[str] = field(default_factory=list)
     backup: Backup | None = None  # what the destructive changes dropped, kept first
     restored: list[Restored] = field(default_factory=list)  # added back from a backup
-    kept: list[str] = field(default_factory=list)  # what the database has beyond the models
+    kept: list[str | Text] = field(default_factory=list)  # what the database has beyond the models
 
     @property
     def destructive(self) -> list[Change]:
@@ -67,7 +68,7 @@ class Status:
     duplicate_numbers: list[list[str]] = field(default_factory=list)
     db_drift: list[str] = field(default_factory=list)
     db_drift_basis: str = ""
-    snapshot_problems: list[str] = field(default_factory=list)
+    snapshot_problems: list[str | Text] = field(default_factory=list)
     # pending files that are applied migrations under another name (renamed or copied)
     applied_elsewhere: list[dict[str, Any]] = field(default_factory=list)
 

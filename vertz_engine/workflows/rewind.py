@@ -17,12 +17,11 @@ from vertz_engine.db import database, history
 from vertz_engine.errors import ProductionGuard, SnapshotError, VertzError
 from vertz_engine.files import snapshot_file
 from vertz_engine.files.migration_file import MigrationFile
+from vertz_engine.remedies import Hint, Remedy, Text
 from vertz_engine.schema import snapshot as snap_mod
 from vertz_engine.schema.snapshot import Snapshot
 from vertz_engine.workflows import rebuild
 from vertz_engine.workflows.workspace import ProjectBase
-
-DISCARD_HINT = "flask vertz-db migrate discard"
 
 
 @dataclass
@@ -132,8 +131,11 @@ class RewindFlows(ProjectBase):
             renamed = row.name not in present and any(f.matches(row.checksum) for f in targets)
             if row.name in names or renamed:  # (renamed: an applied file under a new name)
                 raise VertzError(
-                    f"{row.name} is applied to {self.safe_url()}: roll it back first "
-                    f"(`flask vertz-db rollback`), then discard it"
+                    Text(
+                        f"{row.name} is applied to {self.safe_url()}: roll it back first (`",
+                        Hint(Remedy.ROLLBACK),
+                        "`), then discard it",
+                    )
                 )
         remaining = [f for f in files if f.name not in names]
         keep = {k: v for k, v in steps.items() if k not in names}

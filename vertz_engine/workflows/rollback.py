@@ -12,12 +12,12 @@ from __future__ import annotations
 from sqlalchemy.engine import Connection
 
 from vertz_engine.db import database, history
-from vertz_engine.db.recovery import RESOLVE_HINT
 from vertz_engine.db.runner import execute
 from vertz_engine.errors import MigrationFailed, MigrationFileError, NothingToRollback, VertzError
 from vertz_engine.files import guard
 from vertz_engine.files.migration_file import MigrationFile
 from vertz_engine.gcpause import gc_paused
+from vertz_engine.remedies import Hint, Option, Remedy, Text
 from vertz_engine.schema import snapshot as snap_mod
 from vertz_engine.workflows.results import RollbackResult
 from vertz_engine.workflows.workspace import ProjectBase
@@ -34,7 +34,7 @@ class RollbackFlows(ProjectBase):
         that failed part-way is finished first); in production one whose SQL destroys data
         needs ``force``."""
         if steps < 1:
-            raise VertzError("--steps must be 1 or more")
+            raise VertzError(Text(Option.STEPS, " must be 1 or more"))
         files = {f.name: f for f in self.files()}
         result = RollbackResult()
         with self._connect() as conn:
@@ -121,8 +121,13 @@ class RollbackFlows(ProjectBase):
                 conn, f.name, status=history.ROLLBACK_FAILED, statements_done=done, note=str(exc)
             )
             raise exc.explained(
-                f"{done} of {len(statements)} rollback statement(s) ran and stay applied ({why}); "
-                f"{f.name} is recorded as {history.ROLLBACK_FAILED}. Fix the cause and run `flask "
-                f"vertz-db rollback` again to run the rest, or finish it by hand and run "
-                f"`{RESOLVE_HINT.format(name=f.name)}`."
+                Text(
+                    f"{done} of {len(statements)} rollback statement(s) ran and stay applied "
+                    f"({why}); {f.name} is recorded as {history.ROLLBACK_FAILED}. Fix the cause "
+                    "and run `",
+                    Hint(Remedy.ROLLBACK),
+                    "` again to run the rest, or finish it by hand and run `",
+                    Hint(Remedy.RESOLVE, f.name),
+                    "`.",
+                )
             ) from None

@@ -17,6 +17,7 @@ from vertz_engine.files import migration_file, snapshot_file
 from vertz_engine.files.migration_file import MigrationFile
 from vertz_engine.files.txmode import RunMode, run_mode
 from vertz_engine.plan.renames import Questioner, default_questioner
+from vertz_engine.remedies import Hint, Remedy, Setting, Text
 from vertz_engine.schema import build
 from vertz_engine.schema import snapshot as snap_mod
 from vertz_engine.schema.snapshot import Snapshot
@@ -37,7 +38,7 @@ class ProjectBase:
     migrations_dir: Path
     local_snapshot_path: Path
     environment: str = "development"
-    #: what decided the environment, named in refusals (e.g. "VERTZ_ENV=prod")
+    #: what decided the environment, named in refusals (the front end's words for it)
     environment_source: str = ""
     lock_timeout: float = 30.0
     root: Path | None = None  # where ``init`` puts the .gitignore line
@@ -84,10 +85,14 @@ class ProjectBase:
         )
         if snap is not None and snap["dialect"] != self.dialect_name:
             raise SnapshotError(
-                f"{self.migrations_snapshot_path} describes a {snap['dialect']} schema but the "
-                f"app's database is {self.dialect_name}; migration files are plain SQL for one "
-                f"database. Point the app at a {snap['dialect']} database or start a separate "
-                f"VERTZ_MIGRATIONS_DIR for {self.dialect_name}."
+                Text(
+                    f"{self.migrations_snapshot_path} describes a {snap['dialect']} schema but "
+                    f"the app's database is {self.dialect_name}; migration files are plain SQL "
+                    f"for one database. Point the app at a {snap['dialect']} database or start "
+                    "a separate ",
+                    Setting.MIGRATIONS_DIR,
+                    f" for {self.dialect_name}.",
+                )
             )
         return snap
 
@@ -187,15 +192,18 @@ class ProjectBase:
 
     def snapshot_problems(
         self, ms: Snapshot | None, files: list[MigrationFile] | None = None
-    ) -> list[str]:
+    ) -> list[str | Text]:
         """Files the migrations snapshot counts that are not in the folder any more
         (``files``: the folder's files, when the caller has read them already)."""
         names = {f.name for f in (self.files() if files is None else files)}
         return [
-            f"{self.migrations_snapshot_path} includes the changes of {name}, but "
-            f"{self.migrations_dir / (name + '.sql')} is missing: restore the file, or, if you "
-            f"removed it on purpose and no database has applied it, run "
-            f"`flask vertz-db migrate discard` to rewind {self.migrations_snapshot_path.name}"
+            Text(
+                f"{self.migrations_snapshot_path} includes the changes of {name}, but "
+                f"{self.migrations_dir / (name + '.sql')} is missing: restore the file, or, if "
+                "you removed it on purpose and no database has applied it, run `",
+                Hint(Remedy.DISCARD),
+                f"` to rewind {self.migrations_snapshot_path.name}",
+            )
             for name in self._steps(ms)
             if name not in names
         ]
