@@ -150,8 +150,9 @@ class Vertz:
         try:
             result = project.apply_models()
         except VertzError as exc:
+            exc.args = (wording.words(exc), *exc.args[1:])  # the app's creator sees our words
             click.echo(
-                output.error(f"{prefix}boot auto-apply failed: {mask_urls_in(wording.words(exc))}"),
+                output.error(f"{prefix}boot auto-apply failed: {mask_urls_in(str(exc))}"),
                 err=True,
             )
             raise exc from None

@@ -1,5 +1,5 @@
-"""Helpers the test files share: the app factory, the CLI runner, model variations and a
-terminal for subprocesses."""
+"""Helpers the test files share: the app factory, the CLI runner, emptying a database and a
+terminal for subprocesses (model versions and variations are in ``tests.models``)."""
 
 from __future__ import annotations
 
@@ -18,9 +18,7 @@ from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
 
 from flask_vertz import Vertz
-
-ModelsFn = Callable[[SQLAlchemy], None]
-ColumnFn = Callable[[], sa.Column[Any]]
+from tests.models import ModelsFn
 
 
 def _sqlite_fk_on(dbapi_conn: Any, _record: Any) -> None:
@@ -76,59 +74,16 @@ def dev_app(make_app: AppFactory, models_fn: ModelsFn, **config: Any) -> Flask:
     return make_app(models_fn, VERTZ_AUTO_APPLY=False, **config)
 
 
-def _todos_v1() -> dict[str, ColumnFn]:
-    return {
-        "id": lambda: sa.Column(sa.Integer, primary_key=True),
-        "title": lambda: sa.Column(sa.String(200), nullable=False),
-        "done": lambda: sa.Column(sa.Boolean, nullable=False, server_default=sa.false()),
-    }
-
-
-def _todos_v3() -> dict[str, ColumnFn]:
-    return {
-        **_todos_v1(),
-        "title": lambda: sa.Column(sa.String(300), nullable=False),
-        "priority": lambda: sa.Column(sa.Integer, nullable=True, index=True),
-        "project_id": lambda: sa.Column(sa.ForeignKey("projects.id", ondelete="CASCADE")),
-    }
-
-
-def _projects_v3() -> dict[str, ColumnFn]:
-    return {
-        "id": lambda: sa.Column(sa.Integer, primary_key=True),
-        "name": lambda: sa.Column(sa.String(100), nullable=False, unique=True),
-    }
-
-
-BASES: dict[str, Callable[[], dict[str, dict[str, ColumnFn]]]] = {
-    "v1": lambda: {"todos": _todos_v1()},
-    "v2": lambda: {
-        "todos": {**_todos_v1(), "priority": lambda: sa.Column(sa.Integer, nullable=True)}
-    },
-    "v3": lambda: {"projects": _projects_v3(), "todos": _todos_v3()},
-}
-
-
-def variant(
-    base: str, tables: dict[str, dict[str, ColumnFn | None]] | None = None, **todos: ColumnFn | None
-) -> ModelsFn:
-    """The models of ``tests.models.<base>`` with some columns changed: ``todos`` (keywords)
-    and ``tables`` (per table) map a column name to a column factory (replaced in place or
-    added last) or to ``None`` (dropped)."""
-    changes = {**(tables or {})}
-    if todos:
-        changes["todos"] = {**changes.get("todos", {}), **todos}
-
-    def models(db: SQLAlchemy) -> None:
-        spec = BASES[base]()
-        for table, columns in changes.items():
-            spec.setdefault(table, {}).update(columns)
-        for table, columns in spec.items():
-            attrs: dict[str, Any] = {"__tablename__": table}
-            attrs.update({name: make() for name, make in columns.items() if make is not None})
-            type(table.title().rstrip("s"), (db.Model,), attrs)
-
-    return models
+def empty_database(engine: sa.Engine) -> None:
+    """Drop everything in ``engine``'s database (PostgreSQL: the whole public schema)."""
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.exec_driver_sql("DROP SCHEMA public CASCADE")
+            conn.exec_driver_sql("CREATE SCHEMA public")
+        else:
+            md = sa.MetaData()
+            md.reflect(conn)
+            md.drop_all(conn)
 
 
 def in_pty(

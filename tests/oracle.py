@@ -177,15 +177,20 @@ def create_all_schema(metadata: sa.MetaData, engine: Engine) -> dict[str, Any]:
     return reflect(engine)
 
 
+def create_all_on(metadata: sa.MetaData, url: str) -> dict[str, Any]:
+    """The schema ``metadata.create_all()`` builds on the empty database ``url``."""
+    engine = sa.create_engine(url)
+    try:
+        return create_all_schema(metadata, engine)
+    finally:
+        engine.dispose()
+
+
 def expected(models_fn: Any, url: str) -> dict[str, Any]:
     """The schema ``create_all()`` builds for ``models_fn`` on the empty database ``url``."""
     from tests.models import metadata_of
 
-    engine = sa.create_engine(url)
-    try:
-        return create_all_schema(metadata_of(models_fn), engine)
-    finally:
-        engine.dispose()
+    return create_all_on(metadata_of(models_fn), url)
 
 
 def expected_sqlite(models_fn: Any, folder: Any) -> dict[str, Any]:

@@ -20,7 +20,8 @@ from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
 
 from tests import models
-from tests.helpers import AppFactory, dev_app, run, variant
+from tests.helpers import AppFactory, dev_app, run
+from tests.models import variant
 from tests.oracle import expected, expected_sqlite, reflect
 from vertz_engine import Project
 from vertz_engine.errors import VertzError
@@ -535,7 +536,8 @@ def test_postgres_failed_history_insert_rolls_back_and_unlocks(
     with engine.connect() as conn:
         assert (
             conn.exec_driver_sql(
-                "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory'"
+                "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND database = "
+                "(SELECT oid FROM pg_database WHERE datname = current_database())"
             ).scalar()
             == 0
         )

@@ -10,7 +10,8 @@ import pytest
 import sqlalchemy as sa
 
 from tests import models
-from tests.helpers import AppFactory, variant
+from tests.helpers import AppFactory
+from tests.models import variant
 from tests.oracle import expected_sqlite, reflect
 
 

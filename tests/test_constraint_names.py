@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from tests.oracle import create_all_schema, reflect
+from tests.oracle import create_all_on, reflect
 from vertz_engine import Project
 
 ORDERS = [(0, 1), (1, 0)]
@@ -56,14 +56,6 @@ def _engine(url: str) -> sa.Engine:
     if url.startswith("sqlite"):
         sa.event.listen(engine, "connect", lambda c, _r: c.execute("PRAGMA foreign_keys=ON"))
     return engine
-
-
-def _oracle(md: sa.MetaData, url: str) -> dict[str, Any]:
-    engine = sa.create_engine(url)
-    try:
-        return create_all_schema(md, engine)
-    finally:
-        engine.dispose()
 
 
 def _project(engine: sa.Engine, md: sa.MetaData, tmp_path: Path) -> Project:
@@ -122,17 +114,17 @@ def test_unnamed_constraints_dropped_by_their_real_names(
         p.baseline()
     else:
         _project(engine, v1, tmp_path).migrate_dev("init")
-    assert reflect(engine) == _oracle(_models(1, order), fresh_url())
+    assert reflect(engine) == create_all_on(_models(1, order), fresh_url())
     _behaviour(engine, 1)
 
     p2 = _project(engine, v2, tmp_path)
     p2.migrate_dev("drop_some")
-    assert reflect(engine) == _oracle(_models(2, order), fresh_url())
+    assert reflect(engine) == create_all_on(_models(2, order), fresh_url())
     _behaviour(engine, 2)
     assert p2.status().db_drift == []
 
     p2.rollback(1)  # the rollback section adds them back
-    assert reflect(engine) == _oracle(_models(1, order), fresh_url())
+    assert reflect(engine) == create_all_on(_models(1, order), fresh_url())
     _behaviour(engine, 1)
     engine.dispose()
 
@@ -240,7 +232,7 @@ def test_long_and_multibyte_names_fit_and_drop(
     engine = _engine(fresh_url())
     p = _project(engine, _long_models(1, convention), tmp_path)
     p.migrate_dev("init")
-    assert reflect(engine) == _oracle(_long_models(1, convention), fresh_url())
+    assert reflect(engine) == create_all_on(_long_models(1, convention), fresh_url())
     names = [u["name"] for u in sa.inspect(engine).get_unique_constraints(LONG_TABLE)]
     names += [f["name"] for f in sa.inspect(engine).get_foreign_keys(LONG_TABLE)]
     if dialect_kind == "postgres":  # 63 bytes
@@ -249,10 +241,10 @@ def test_long_and_multibyte_names_fit_and_drop(
         assert all(len(str(n)) <= 64 for n in names if n)
     p2 = _project(engine, _long_models(2, convention), tmp_path)
     p2.migrate_dev("drop_them")
-    assert reflect(engine) == _oracle(_long_models(2, convention), fresh_url())
+    assert reflect(engine) == create_all_on(_long_models(2, convention), fresh_url())
     assert p2.status().db_drift == []
     p2.rollback(1)
-    assert reflect(engine) == _oracle(_long_models(1, convention), fresh_url())
+    assert reflect(engine) == create_all_on(_long_models(1, convention), fresh_url())
     engine.dispose()
 
 
@@ -368,13 +360,13 @@ def test_names_that_need_quoting(
 ) -> None:
     engine = _engine(fresh_url())
     _project(engine, _odd_models(1), tmp_path).migrate_dev("init")
-    assert reflect(engine) == _oracle(_odd_models(1), fresh_url())
+    assert reflect(engine) == create_all_on(_odd_models(1), fresh_url())
     p2 = _project(engine, _odd_models(2), tmp_path)
     p2.migrate_dev("drop_some")
-    assert reflect(engine) == _oracle(_odd_models(2), fresh_url())
+    assert reflect(engine) == create_all_on(_odd_models(2), fresh_url())
     assert p2.status().db_drift == []
     p2.rollback(1)
-    assert reflect(engine) == _oracle(_odd_models(1), fresh_url())
+    assert reflect(engine) == create_all_on(_odd_models(1), fresh_url())
     engine.dispose()
 
 
@@ -399,12 +391,12 @@ def test_mysql_unnamed_enum_check_goes_with_its_type(
     _project(engine, _enum_models(["a", "b"]), tmp_path).migrate_dev("init")
     p2 = _project(engine, _enum_models(["a", "b", "c"]), tmp_path)
     p2.migrate_dev("more")
-    assert reflect(engine) == _oracle(_enum_models(["a", "b", "c"]), fresh_url())
+    assert reflect(engine) == create_all_on(_enum_models(["a", "b", "c"]), fresh_url())
     assert not _fails(engine, "INSERT INTO t (id, s) VALUES (1, 'c')", "t")
     assert _fails(engine, "INSERT INTO t (id, s) VALUES (1, 'x')", "t")
     assert p2.status().db_drift == []
     p2.rollback(1)
-    assert reflect(engine) == _oracle(_enum_models(["a", "b"]), fresh_url())
+    assert reflect(engine) == create_all_on(_enum_models(["a", "b"]), fresh_url())
     assert _fails(engine, "INSERT INTO t (id, s) VALUES (1, 'c')", "t")
     engine.dispose()
 
@@ -478,15 +470,15 @@ def test_unnamed_column_check_is_created_and_dropped(
 ) -> None:
     engine = _engine(fresh_url())
     _project(engine, _column_check_models(1), tmp_path).migrate_dev("init")
-    assert reflect(engine) == _oracle(_column_check_models(1), fresh_url())
+    assert reflect(engine) == create_all_on(_column_check_models(1), fresh_url())
     assert _fails(engine, "INSERT INTO child (id, n) VALUES (1, -1)")
     p2 = _project(engine, _column_check_models(2), tmp_path)
     p2.migrate_dev("drop_check")
-    assert reflect(engine) == _oracle(_column_check_models(2), fresh_url())
+    assert reflect(engine) == create_all_on(_column_check_models(2), fresh_url())
     assert not _fails(engine, "INSERT INTO child (id, n) VALUES (1, -1)")
     assert p2.status().db_drift == []
     p2.rollback(1)
     assert _fails(engine, "INSERT INTO child (id, n) VALUES (1, -1)")
     if dialect_kind != "mysql":  # MariaDB's ALTER adds it at table level, under another name
-        assert reflect(engine) == _oracle(_column_check_models(1), fresh_url())
+        assert reflect(engine) == create_all_on(_column_check_models(1), fresh_url())
     engine.dispose()

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from tests.helpers import empty_database
 from vertz_engine import Project
 from vertz_engine.errors import VertzError
 
@@ -59,14 +60,7 @@ def _created(url: str, tables: int) -> int:
 def _reset(url: str) -> None:
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
     try:
-        with engine.begin() as conn:
-            if engine.dialect.name == "postgresql":
-                conn.exec_driver_sql("DROP SCHEMA public CASCADE")
-                conn.exec_driver_sql("CREATE SCHEMA public")
-            else:
-                md = sa.MetaData()
-                md.reflect(conn)
-                md.drop_all(conn)
+        empty_database(engine)
     finally:
         engine.dispose()
 

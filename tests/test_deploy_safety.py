@@ -322,7 +322,7 @@ def test_lock_held_elsewhere_says_who(
     make_app_on, fresh_url: Callable[[], str], dialect_kind: str
 ) -> None:
     if dialect_kind == "sqlite":
-        pytest.skip("SQLite's lock is the transaction: see test_review_cases")
+        pytest.skip("SQLite's lock is the transaction: see test_boot (a locked SQLite database)")
     url = fresh_url()
     factory = make_app_on(url)
     app = factory(models.v1, VERTZ_AUTO_APPLY=False, VERTZ_LOCK_TIMEOUT=0.5)

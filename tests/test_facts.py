@@ -8,7 +8,8 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from tests import models
-from tests.helpers import AppFactory, dev_app, run, variant
+from tests.helpers import AppFactory, dev_app, run
+from tests.models import variant
 from vertz_engine import Project
 
 

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from tests.helpers import empty_database
 from tests.oracle import reflect
 from vertz_engine import Project
 
@@ -153,19 +154,8 @@ def build(spec: dict[str, Any]) -> sa.MetaData:
     return md
 
 
-def _reset(engine: sa.Engine) -> None:
-    with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            conn.exec_driver_sql("DROP SCHEMA public CASCADE")
-            conn.exec_driver_sql("CREATE SCHEMA public")
-        else:
-            md = sa.MetaData()
-            md.reflect(conn)
-            md.drop_all(conn)
-
-
 def _expected(md: sa.MetaData, engine: sa.Engine) -> dict[str, Any]:
-    _reset(engine)
+    empty_database(engine)
     md.create_all(engine)
     return reflect(engine)
 
@@ -203,7 +193,7 @@ def test_random_model_pairs(
     def check(pair: Pair) -> None:
         before, after, renames = pair
         root = tmp_path / f"ex{next(counter)}"
-        _reset(engine)
+        empty_database(engine)
 
         def project(spec: dict[str, Any]) -> Project:
             return Project(engine, build(spec), root / "migrations", root / "snap.json")

@@ -13,7 +13,8 @@ import pytest
 import sqlalchemy as sa
 
 from tests import models
-from tests.helpers import AppFactory, dev_app, in_pty, run, variant
+from tests.helpers import AppFactory, dev_app, in_pty, run
+from tests.models import variant
 
 
 def _text() -> sa.Column[str]:

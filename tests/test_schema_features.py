@@ -11,20 +11,12 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-from tests.oracle import create_all_schema, reflect
+from tests.oracle import create_all_on, reflect
 from vertz_engine import Project
 from vertz_engine.errors import UnsupportedModel
 
 Models = Callable[[], sa.MetaData]
 KIND = {"sqlite": "sqlite", "postgres": "postgresql", "mysql": "mysql"}
-
-
-def _expected(md: sa.MetaData, url: str) -> dict[str, object]:
-    engine = sa.create_engine(url)
-    try:
-        return create_all_schema(md, engine)
-    finally:
-        engine.dispose()
 
 
 def _project(engine: sa.Engine, md: sa.MetaData, root: Path, env: str = "development") -> Project:
@@ -38,18 +30,18 @@ def _walk(
     every step; then deploy of both files on a fresh database."""
     engine = sa.create_engine(fresh_url())
     _project(engine, v1(), tmp_path).migrate_dev("one")
-    assert reflect(engine) == _expected(v1(), fresh_url())
+    assert reflect(engine) == create_all_on(v1(), fresh_url())
     result = _project(engine, v2(), tmp_path).migrate_dev("two")
     assert (result.path is not None) is changes, result.plan.changes()
-    assert reflect(engine) == _expected(v2(), fresh_url())
+    assert reflect(engine) == create_all_on(v2(), fresh_url())
     if changes:
         _project(engine, v2(), tmp_path).rollback()
-        assert reflect(engine) == _expected(v1(), fresh_url())
+        assert reflect(engine) == create_all_on(v1(), fresh_url())
         _project(engine, v2(), tmp_path).deploy()
-        assert reflect(engine) == _expected(v2(), fresh_url())
+        assert reflect(engine) == create_all_on(v2(), fresh_url())
     prod = sa.create_engine(fresh_url())
     _project(prod, v2(), tmp_path, env="production").deploy(force=True)
-    assert reflect(prod) == _expected(v2(), fresh_url())
+    assert reflect(prod) == create_all_on(v2(), fresh_url())
     prod.dispose()
     return engine, _project(engine, v2(), tmp_path)
 
@@ -229,7 +221,9 @@ def test_identity_walk_matches_create_all(
     )
 
 
-def test_status_sees_a_serial_where_identity_is_expected(postgres_url: str, tmp_path: Path) -> None:
+def test_status_sees_a_serial_where_identity_iscreate_all_on(
+    postgres_url: str, tmp_path: Path
+) -> None:
     engine = sa.create_engine(postgres_url)
     project = _project(engine, _identity("always")(), tmp_path)
     project.migrate_dev("one")
@@ -448,7 +442,7 @@ def test_sqlite_rebuild_keeps_triggers_and_views_of_quoted_tables(
         conn.exec_driver_sql(f"INSERT INTO {q} (name) VALUES ('a')")
     result = _project(engine, models(100), tmp_path).migrate_dev("wider")
     assert result.path is not None and "_alembic_tmp_" in result.path.read_text()
-    assert reflect(engine) == _expected(models(100), f"sqlite:///{tmp_path / 'b.db'}")
+    assert reflect(engine) == create_all_on(models(100), f"sqlite:///{tmp_path / 'b.db'}")
     with engine.begin() as conn:
         conn.exec_driver_sql(f"INSERT INTO {q} (name) VALUES ('b')")
         assert conn.exec_driver_sql("SELECT msg FROM log ORDER BY msg").all() == [
