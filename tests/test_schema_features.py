@@ -212,18 +212,17 @@ def test_identity_walk_matches_create_all(
     fresh_url: Callable[[], str], tmp_path: Path, dialect_kind: str
 ) -> None:
     """Identity on PostgreSQL; MySQL and SQLite build it as their autoincrement."""
-    _walk(
+    engine, _ = _walk(
         fresh_url,
         tmp_path,
         _identity("serial"),
         _identity("always"),
         changes=dialect_kind == "postgres",
     )
+    engine.dispose()
 
 
-def test_status_sees_a_serial_where_identity_iscreate_all_on(
-    postgres_url: str, tmp_path: Path
-) -> None:
+def test_status_sees_a_serial_where_identity_is_expected(postgres_url: str, tmp_path: Path) -> None:
     engine = sa.create_engine(postgres_url)
     project = _project(engine, _identity("always")(), tmp_path)
     project.migrate_dev("one")
