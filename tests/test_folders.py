@@ -14,8 +14,7 @@ import pytest
 from flask import Flask
 
 from tests import models
-from tests.conftest import AppFactory
-from tests.test_cli import run
+from tests.helpers import AppFactory, run
 
 PACKAGE_APP = """
 import sqlalchemy as sa
