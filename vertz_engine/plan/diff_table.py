@@ -230,13 +230,13 @@ def _dropped_columns(t: TableDiff) -> None:
 
 def _kept_columns(t: TableDiff) -> None:
     for c in t.new_cols:
-        if t.old_name(c) in t.old_cols:
-            _kept_column(t, c)
+        o = t.old_name(c)
+        if o in t.old_cols:
+            _kept_column(t, o, c)
 
 
-def _kept_column(t: TableDiff, c: str) -> None:
-    """The changes of column ``c`` (its new name), which exists before and after."""
-    o = t.old_name(c)
+def _kept_column(t: TableDiff, o: str, c: str) -> None:
+    """The changes of column ``o``, named ``c`` in the models, which exists before and after."""
     old, new = t.old_cols[o], t.new_cols[c]
     if c in t.recreated:
         t.columns.extend(diff_features.recreate(t.name, old, new, t.db))
