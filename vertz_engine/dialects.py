@@ -63,6 +63,28 @@ class Traits:
     # the keyword prefixes of table/index options this database reads (mysql_engine, ...)
     option_prefixes: tuple[str, ...] = ()
 
+    # -- what a plan must do on this database (plan/), all False unless the database says so
+    # BOOLEAN and UUID are types of their own (literals false, '0000...-0000'), not integers
+    # and CHAR(32)
+    native_boolean: bool = False
+    native_uuid: bool = False
+    # autoincrement is a sequence of its own (serial), given and taken away by hand
+    serial_sequences: bool = False
+    # an identity column is altered in place (ADD GENERATED ... / DROP IDENTITY)
+    alters_identity: bool = False
+    # a column's new type says how the values convert (ALTER ... TYPE ... USING)
+    alter_type_using: bool = False
+    # Alembic's ALTER COLUMN ... TYPE drops the named CHECK the old type made by itself
+    # (its MySQL implementation leaves type-made checks alone)
+    alter_type_drops_named_check: bool = False
+    # renaming a table keeps the names the database derived from it (serial sequences,
+    # constraints it named), so they are renamed after it as create_all would name them
+    table_rename_keeps_derived_names: bool = False
+    # ALTER TABLE changes a table's options (ENGINE=, CHARSET=, ...)
+    alters_table_options: bool = False
+    # a foreign key gets an index of its own, which stays when the key is dropped
+    keeps_foreign_key_index: bool = False
+
     @property
     def sqlite(self) -> bool:
         return self.family == "sqlite"
@@ -116,6 +138,13 @@ POSTGRESQL = Traits(
     keeps_index_options=True,
     advisory_lock=True,
     option_prefixes=("postgresql_",),
+    native_boolean=True,
+    native_uuid=True,
+    serial_sequences=True,
+    alters_identity=True,
+    alter_type_using=True,
+    alter_type_drops_named_check=True,
+    table_rename_keeps_derived_names=True,
 )
 
 MYSQL = Traits(
@@ -137,6 +166,8 @@ MYSQL = Traits(
     type_aliases=_frozen(
         {"BOOLEAN": "TINYINT(1)", "INTEGER(11)": "INTEGER", "BIGINT(20)": "BIGINT"}
     ),
+    alters_table_options=True,
+    keeps_foreign_key_index=True,
 )
 
 MARIADB = replace(

@@ -6,7 +6,7 @@ Used where no snapshot describes the database: adopting an existing database on 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
@@ -15,7 +15,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Connection
 
 from vertz_engine.db.check_drift import check_drift
-from vertz_engine.plan.model import DESTRUCTIVE, SAFE, Change
+from vertz_engine.plan.model import DESTRUCTIVE, SAFE, Change, Kind
 
 
 def _context(conn: Connection, metadata: sa.MetaData) -> MigrationContext:
@@ -112,4 +112,4 @@ def _change(op: ops.MigrateOperation, table: str) -> Change:
     kind = "".join("_" + c.lower() if c.isupper() else c for c in kind).lstrip("_")
     column = getattr(op, "column_name", None) or getattr(getattr(op, "column", None), "name", None)
     level = DESTRUCTIVE if kind.startswith("drop_") and kind != "drop_index" else SAFE
-    return Change(op, kind, table, column, level)
+    return Change(op, cast(Kind, kind), table, column, level)  # Alembic's operation name

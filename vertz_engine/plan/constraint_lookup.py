@@ -20,29 +20,29 @@ import sqlparse
 from alembic.operations import ops
 from sqlparse import tokens as T
 
-from vertz_engine.dialects import dialect_for
+from vertz_engine.dialects import MYSQL, POSTGRESQL, Traits, dialect_for
+from vertz_engine.plan.model import ConstraintKind
+from vertz_engine.plan.sqltext import literal as _lit
+from vertz_engine.plan.sqltext import quote
 from vertz_engine.schema import snapshot as snap_mod
 from vertz_engine.schema.constraint_names import pg_default_name
 
-_KIND_WORDS = {"unique": "unique constraint", "foreign_key": "foreign key", "check": "check"}
+_KIND_WORDS: dict[ConstraintKind, str] = {
+    "unique": "unique constraint",
+    "foreign_key": "foreign key",
+    "check": "check",
+}
 
 
-def _q(dialect: str, name: str) -> str:
-    return str(dialect_for(dialect).identifier_preparer.quote(name))
-
-
-def _qtable(dialect: str, table: str) -> str:
+def _pg_table(table: str) -> str:
     schema, _, name = table.rpartition(".")
-    return f"{_q(dialect, schema)}.{_q(dialect, name)}" if schema else _q(dialect, name)
+    quoted = quote(POSTGRESQL, name)
+    return f"{quote(POSTGRESQL, schema)}.{quoted}" if schema else quoted
 
 
-def _lit(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
-def _backslashes(value: str, dialect: str) -> str:
-    """MySQL reads a backslash in a string as an escape: double it there."""
-    return value if dialect == "postgresql" else value.replace("\\", "\\\\")
+def _backslashes(value: str, db: Traits) -> str:
+    """Where a backslash in a string is an escape (MySQL), double it."""
+    return value.replace("\\", "\\\\") if db.backslash_escapes else value
 
 
 def check_columns(sqltext: str, columns: list[str]) -> list[str]:
@@ -76,7 +76,7 @@ def normalized_check(sqltext: str, table: str | None = None) -> str:
     return out
 
 
-def describe(kind: str, table: str, item: dict[str, Any]) -> str:
+def describe(kind: ConstraintKind, table: str, item: dict[str, Any]) -> str:
     if kind == "check":
         text = " ".join(item["sqltext"].split())
         return f"check ({text[:40]}) on {table}"
@@ -100,13 +100,13 @@ def _known_names(data: dict[str, Any]) -> list[str]:
 
 
 def drop(
-    dialect: str, table: str, kind: str, item: dict[str, Any], data: dict[str, Any]
+    db: Traits, table: str, kind: ConstraintKind, item: dict[str, Any], data: dict[str, Any]
 ) -> list[ops.MigrateOperation]:
     """Statements that drop the unnamed constraint ``item`` of ``table`` (described by
     ``data``, its snapshot entry) under the name the database gave it."""
-    if dialect == "postgresql":
+    if db.postgresql:
         return [ops.ExecuteSQLOp(_pg_drop(table, kind, item, data))]
-    return [ops.ExecuteSQLOp(s) for s in _mysql_drop(dialect, table, kind, item, data)]
+    return [ops.ExecuteSQLOp(s) for s in _mysql_drop(db, table, kind, item, data)]
 
 
 # -- PostgreSQL -------------------------------------------------------------------------------
@@ -129,8 +129,8 @@ def _pg_keys(column: str, rel: str, ordered: bool) -> str:
     )
 
 
-def _pg_where(table: str, kind: str, item: dict[str, Any], data: dict[str, Any]) -> str:
-    rel = f"{_lit(_qtable('postgresql', table))}::regclass"
+def _pg_where(table: str, kind: ConstraintKind, item: dict[str, Any], data: dict[str, Any]) -> str:
+    rel = f"{_lit(_pg_table(table))}::regclass"
     conds = [f"c.conrelid = {rel}"]
     if kind == "unique":
         conds += [
@@ -138,7 +138,7 @@ def _pg_where(table: str, kind: str, item: dict[str, Any], data: dict[str, Any])
             f"{_pg_keys('conkey', 'c.conrelid', True)} = {_pg_array(item['columns'])}",
         ]
     elif kind == "foreign_key":
-        ref = f"{_lit(_qtable('postgresql', item['referred_table']))}::regclass"
+        ref = f"{_lit(_pg_table(item['referred_table']))}::regclass"
         conds += [
             "c.contype = 'f'",
             f"c.confrelid = {ref}",
@@ -165,7 +165,7 @@ def _pg_found(where: str, extra: str = "", indent: str = "    ") -> str:
     return "".join(indent + line for line in text.splitlines(keepends=True))
 
 
-def _pg_drop(table: str, kind: str, item: dict[str, Any], data: dict[str, Any]) -> str:
+def _pg_drop(table: str, kind: ConstraintKind, item: dict[str, Any], data: dict[str, Any]) -> str:
     where = _pg_where(table, kind, item, data)
     body = _pg_found(where)
     if kind == "check":
@@ -189,13 +189,13 @@ def _pg_drop(table: str, kind: str, item: dict[str, Any], data: dict[str, Any]) 
         + f"        RAISE EXCEPTION USING MESSAGE = {_lit(message)} || "
         "COALESCE(array_length(found, 1), 0) || ' match; nothing dropped';\n"
         "    END IF;\n"
-        f"    EXECUTE {_lit('ALTER TABLE ' + _qtable('postgresql', table) + ' DROP CONSTRAINT ')}"
+        f"    EXECUTE {_lit('ALTER TABLE ' + _pg_table(table) + ' DROP CONSTRAINT ')}"
         " || quote_ident(found[1]);\nEND\n$$"
     )
 
 
 def pg_rename_for_table(
-    old: str, new: str, kind: str, item: dict[str, Any], data: dict[str, Any]
+    old: str, new: str, kind: ConstraintKind, item: dict[str, Any], data: dict[str, Any]
 ) -> ops.ExecuteSQLOp:
     """After ``ALTER TABLE old RENAME TO new``: give the unnamed constraint ``item`` the name
     PostgreSQL would give it on ``new`` (as ``create_all`` names it), found by definition."""
@@ -207,7 +207,7 @@ def pg_rename_for_table(
         + _pg_found(where)
         + "    IF COALESCE(array_length(found, 1), 0) = 1 AND found[1] <> "
         f"{_lit(target)} THEN\n"
-        f"        EXECUTE {_lit('ALTER TABLE ' + _qtable('postgresql', new) + ' RENAME CONSTRAINT ')}"
+        f"        EXECUTE {_lit('ALTER TABLE ' + _pg_table(new) + ' RENAME CONSTRAINT ')}"
         f" || quote_ident(found[1]) || ' TO ' || quote_ident({_lit(target)});\n"
         "    END IF;\nEND\n$$"
     )
@@ -217,12 +217,8 @@ def pg_rename_for_table(
 # -- MySQL / MariaDB --------------------------------------------------------------------------
 
 
-def _my_list(dialect: str, values: list[str]) -> str:
-    return _lit(_backslashes(",".join(_q_always(v) for v in values), dialect))
-
-
-def _q_always(name: str) -> str:
-    return "`" + name.replace("`", "``") + "`"
+def _my_list(db: Traits, values: list[str]) -> str:
+    return _lit(_backslashes(",".join(db.quote(v) for v in values), db))
 
 
 def _my_concat(column: str, order: str) -> str:
@@ -232,29 +228,29 @@ def _my_concat(column: str, order: str) -> str:
     )
 
 
-def _my_not_known(dialect: str, column: str, data: dict[str, Any]) -> str:
+def _my_not_known(db: Traits, column: str, data: dict[str, Any]) -> str:
     known = _known_names(data)
     if not known:
         return ""
-    names = ", ".join(_lit(_backslashes(n, dialect)) for n in known)
+    names = ", ".join(_lit(_backslashes(n, db)) for n in known)
     return f" AND {column} NOT IN ({names})"
 
 
 def _mysql_candidates(
-    dialect: str, table: str, kind: str, item: dict[str, Any], data: dict[str, Any]
+    db: Traits, table: str, kind: ConstraintKind, item: dict[str, Any], data: dict[str, Any]
 ) -> tuple[str, str]:
     """(a query of one column ``n``: the matching names, the ALTER TABLE clause)."""
     name = table.rpartition(".")[2]
-    tlit = _lit(_backslashes(name, dialect))
+    tlit = _lit(_backslashes(name, db))
     if kind == "unique":
         sql = (
             "SELECT s.INDEX_NAME AS n FROM information_schema.STATISTICS s "
             f"WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = {tlit} "
             "AND s.NON_UNIQUE = 0 AND s.INDEX_NAME <> 'PRIMARY'"
-            + _my_not_known(dialect, "s.INDEX_NAME", data)
+            + _my_not_known(db, "s.INDEX_NAME", data)
             + " GROUP BY s.INDEX_NAME "
             f"HAVING {_my_concat('s.COLUMN_NAME', 's.SEQ_IN_INDEX')} = "
-            f"{_my_list(dialect, item['columns'])}"
+            f"{_my_list(db, item['columns'])}"
         )
         return sql, "DROP INDEX"
     if kind == "foreign_key":
@@ -262,13 +258,13 @@ def _mysql_candidates(
         sql = (
             "SELECT k.CONSTRAINT_NAME AS n FROM information_schema.KEY_COLUMN_USAGE k "
             f"WHERE k.TABLE_SCHEMA = DATABASE() AND k.TABLE_NAME = {tlit} "
-            f"AND k.REFERENCED_TABLE_NAME = {_lit(_backslashes(ref, dialect))}"
-            + _my_not_known(dialect, "k.CONSTRAINT_NAME", data)
+            f"AND k.REFERENCED_TABLE_NAME = {_lit(_backslashes(ref, db))}"
+            + _my_not_known(db, "k.CONSTRAINT_NAME", data)
             + " GROUP BY k.CONSTRAINT_NAME "
             f"HAVING {_my_concat('k.COLUMN_NAME', 'k.ORDINAL_POSITION')} = "
-            f"{_my_list(dialect, item['columns'])} "
+            f"{_my_list(db, item['columns'])} "
             f"AND {_my_concat('k.REFERENCED_COLUMN_NAME', 'k.ORDINAL_POSITION')} = "
-            f"{_my_list(dialect, item['referred_columns'])}"
+            f"{_my_list(db, item['referred_columns'])}"
         )
         return sql, "DROP FOREIGN KEY"
     # NATURAL JOIN: on schema and name (MySQL), and on the table too where the view has it
@@ -281,39 +277,34 @@ def _mysql_candidates(
         "NATURAL JOIN information_schema.CHECK_CONSTRAINTS "
         f"WHERE CONSTRAINT_SCHEMA = DATABASE() AND TABLE_NAME = {tlit} "
         f"AND CONSTRAINT_TYPE = 'CHECK' AND LOWER({clause}) = "
-        f"{_lit(_backslashes(normalized_check(item['sqltext'], table), dialect))}"
-        + _my_not_known(dialect, "CONSTRAINT_NAME", data)
+        f"{_lit(_backslashes(normalized_check(item['sqltext'], table), db))}"
+        + _my_not_known(db, "CONSTRAINT_NAME", data)
     )
     return sql, "DROP CONSTRAINT"
 
 
 def _mysql_prepared(
-    dialect: str,
+    db: Traits,
     table: str,
     found: str,
     clause: str,
-    message: str,
+    otherwise: str,
     column_level: tuple[str, str] | None = None,
 ) -> list[str]:
-    """SET @vertz_sql from the names ``found`` (exactly one, else a SIGNAL); run it.
-    ``column_level``: the statement for a check MariaDB keeps on its column (named after the
-    column, dropped only by redefining the column)."""
-    prefix = f"ALTER TABLE {_q_always(table.rpartition('.')[2])} {clause} `"
-    signal = "SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = " + _lit(
-        message[:120].replace("'", "").replace("\\", "")
-    )
-    statement = (
-        f"CONCAT({_lit(_backslashes(prefix, dialect))}, REPLACE(MIN(found.n), '`', '``'), '`')"
-    )
+    """SET @vertz_sql from the names ``found`` (exactly one, else the statement ``otherwise``,
+    a SQL string); run it. ``column_level``: the statement for a check MariaDB keeps on its
+    column (named after the column, dropped only by redefining the column)."""
+    prefix = f"ALTER TABLE {db.quote(table.rpartition('.')[2])} {clause} `"
+    statement = f"CONCAT({_lit(_backslashes(prefix, db))}, REPLACE(MIN(found.n), '`', '``'), '`')"
     if column_level:
         statement = (
-            f"IF(MIN(found.n) = {_lit(_backslashes(column_level[0], dialect))}, "
-            f"{_lit(_backslashes(column_level[1], dialect))}, {statement})"
+            f"IF(MIN(found.n) = {_lit(_backslashes(column_level[0], db))}, "
+            f"{_lit(_backslashes(column_level[1], db))}, {statement})"
         )
     return [
         "SET @vertz_sql = (SELECT IF(COUNT(*) = 1, "
         f"{statement}, "
-        f"{_lit(signal)}) FROM ({found}) AS found)",
+        f"{otherwise}) FROM ({found}) AS found)",
         "PREPARE vertz_stmt FROM @vertz_sql",
         "EXECUTE vertz_stmt",
         "DEALLOCATE PREPARE vertz_stmt",
@@ -321,50 +312,43 @@ def _mysql_prepared(
 
 
 def _mysql_drop(
-    dialect: str, table: str, kind: str, item: dict[str, Any], data: dict[str, Any]
+    db: Traits, table: str, kind: ConstraintKind, item: dict[str, Any], data: dict[str, Any]
 ) -> list[str]:
-    found, clause = _mysql_candidates(dialect, table, kind, item, data)
+    found, clause = _mysql_candidates(db, table, kind, item, data)
     message = f"flask-vertz: not exactly one {describe(kind, table, item)}; nothing dropped"
+    signal = "SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = " + _lit(
+        message[:120].replace("'", "").replace("\\", "")
+    )
     column_level = None
     if kind == "check" and item.get("column"):
-        column_level = (item["column"], _mysql_redefine(table, item["column"], data))
-    return _mysql_prepared(dialect, table, found, clause, message, column_level)
+        column_level = (item["column"], _mysql_redefine(db, table, item["column"], data))
+    return _mysql_prepared(db, table, found, clause, _lit(signal), column_level)
 
 
-def _mysql_redefine(table: str, column: str, data: dict[str, Any]) -> str:
+def _mysql_redefine(db: Traits, table: str, column: str, data: dict[str, Any]) -> str:
     """``ALTER TABLE t MODIFY`` the column as the snapshot has it, without its checks."""
     from sqlalchemy.schema import CreateColumn
 
-    d = dialect_for("mysql")
+    d = dialect_for(MYSQL.name)
     bare = {"columns": data["columns"], "primary_key": data["primary_key"]}
     t = snap_mod.add_table(sa.MetaData(), table, bare)
     spec = str(CreateColumn(t.c[column]).compile(dialect=d)).strip()
-    return f"ALTER TABLE {_q_always(table.rpartition('.')[2])} MODIFY {spec}"
+    return f"ALTER TABLE {db.quote(table.rpartition('.')[2])} MODIFY {spec}"
 
 
 def mysql_drop_fk_index(
-    dialect: str, table: str, columns: list[str], data: dict[str, Any]
+    db: Traits, table: str, columns: list[str], data: dict[str, Any]
 ) -> list[ops.MigrateOperation]:
     """Drop the index MySQL made behind a dropped unnamed foreign key (a plain index on
     exactly its columns that the models do not name); nothing when there is none."""
     name = table.rpartition(".")[2]
     found = (
         "SELECT s.INDEX_NAME AS n FROM information_schema.STATISTICS s "
-        f"WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = {_lit(_backslashes(name, dialect))} "
+        f"WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = {_lit(_backslashes(name, db))} "
         "AND s.NON_UNIQUE = 1"
-        + _my_not_known(dialect, "s.INDEX_NAME", data)
+        + _my_not_known(db, "s.INDEX_NAME", data)
         + f" GROUP BY s.INDEX_NAME HAVING {_my_concat('s.COLUMN_NAME', 's.SEQ_IN_INDEX')} = "
-        f"{_my_list(dialect, columns)}"
+        f"{_my_list(db, columns)}"
     )
-    prefix = f"ALTER TABLE {_q_always(name)} DROP INDEX `"
-    return [
-        ops.ExecuteSQLOp(s)
-        for s in [
-            "SET @vertz_sql = (SELECT IF(COUNT(*) = 1, "
-            f"CONCAT({_lit(_backslashes(prefix, dialect))}, REPLACE(MIN(found.n), '`', '``'), '`'), "
-            f"'DO 0') FROM ({found}) AS found)",
-            "PREPARE vertz_stmt FROM @vertz_sql",
-            "EXECUTE vertz_stmt",
-            "DEALLOCATE PREPARE vertz_stmt",
-        ]
-    ]
+    statements = _mysql_prepared(db, name, found, "DROP INDEX", "'DO 0'")
+    return [ops.ExecuteSQLOp(s) for s in statements]

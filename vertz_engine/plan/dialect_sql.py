@@ -8,24 +8,22 @@ from typing import Any
 
 from alembic.operations import ops
 
-from vertz_engine.dialects import dialect_for
+from vertz_engine.dialects import MYSQL, POSTGRESQL, Traits, traits
 from vertz_engine.files.file_format import OUTSIDE_TRANSACTION_MARKER
 from vertz_engine.plan import constraint_lookup
+from vertz_engine.plan.model import CONSTRAINT_KEY, ConstraintKind
+from vertz_engine.plan.sqltext import literal as _lit
+from vertz_engine.plan.sqltext import quote
 from vertz_engine.schema import constraint_names
 from vertz_engine.schema.snapshot import Snapshot
 
-PG_MAX = 63
+
+def _q(name: str) -> str:
+    """``name`` in PostgreSQL's SQL (the SQL below is PostgreSQL's, unless it says MySQL)."""
+    return quote(POSTGRESQL, name)
 
 
-def _q(dialect: str, name: str) -> str:
-    return str(dialect_for(dialect).identifier_preparer.quote(name))
-
-
-def _lit(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
-def named(dialect: str, table: str, kind: str, item: dict[str, Any]) -> dict[str, Any]:
+def named(table: str, kind: ConstraintKind, item: dict[str, Any]) -> dict[str, Any]:
     """``item`` with a name to build a SQLAlchemy constraint from. Only where the name is
     not used: a constraint the models leave unnamed is dropped by a catalog lookup on
     PostgreSQL and MySQL (:mod:`.constraint_lookup`), and SQLite rebuilds the table."""
@@ -49,8 +47,8 @@ def _sql(text: str) -> ops.ExecuteSQLOp:
 
 
 def enum_types(snap: Snapshot) -> dict[str, list[str]]:
-    """PostgreSQL native enum types used by a snapshot's columns: name -> values."""
-    if snap["dialect"] != "postgresql":
+    """Native enum types (PostgreSQL's) used by a snapshot's columns: name -> values."""
+    if not traits(snap["dialect"]).native_enums:
         return {}
     out: dict[str, list[str]] = {}
     for table in snap["tables"].values():
@@ -79,11 +77,11 @@ def enum_users(snap: Snapshot, name: str) -> list[tuple[str, dict[str, Any]]]:
 
 def create_enum(name: str, values: list[str]) -> ops.ExecuteSQLOp:
     labels = ", ".join(_lit(v) for v in values)
-    return _sql(f"CREATE TYPE {_q('postgresql', name)} AS ENUM ({labels})")
+    return _sql(f"CREATE TYPE {_q(name)} AS ENUM ({labels})")
 
 
 def drop_enum(name: str) -> ops.ExecuteSQLOp:
-    return _sql(f"DROP TYPE {_q('postgresql', name)}")
+    return _sql(f"DROP TYPE {_q(name)}")
 
 
 def alter_enum(
@@ -94,7 +92,7 @@ def alter_enum(
 ) -> list[ops.MigrateOperation]:
     """Turn enum ``name`` from ``old`` values to ``new``: ``ADD VALUE`` where only values are
     added in place, otherwise a new type swapped in under the columns that use it."""
-    q = _q("postgresql", name)
+    q = _q(name)
     if _is_subsequence(old, new):
         out: list[ops.MigrateOperation] = []
         present = list(old)
@@ -110,13 +108,13 @@ def alter_enum(
             )
             present.insert(present.index(following) if following else len(present), value)
         return out
-    tmp = _q("postgresql", f"{name}_old"[:PG_MAX])
+    tmp = _q(f"{name}_old"[: POSTGRESQL.max_identifier])
     swap: list[ops.MigrateOperation] = [
         _sql(f"ALTER TYPE {q} RENAME TO {tmp}"),
         create_enum(name, new),
     ]
     for table, col, new_col in users:
-        t, c = _q("postgresql", table), _q("postgresql", col["name"])
+        t, c = _q(table), _q(col["name"])
         if col.get("server_default"):
             swap.append(_sql(f"ALTER TABLE {t} ALTER COLUMN {c} DROP DEFAULT"))
         swap.append(_sql(f"ALTER TABLE {t} ALTER COLUMN {c} TYPE {q} USING {c}::text::{q}"))
@@ -141,30 +139,22 @@ def _seq(table: str, column: str) -> str:
     return constraint_names.pg_sequence(table, column)
 
 
+_RENAMED_KINDS: tuple[ConstraintKind, ...] = ("unique", "foreign_key", "check")
+
+
 def pg_rename_extras(old: str, new: str, data: dict[str, Any]) -> list[ops.MigrateOperation]:
     """After ``ALTER TABLE old RENAME TO new``: rename the serial sequences and the
     constraints PostgreSQL named after the table, as ``create_all`` would have named them."""
-
-    def q(name: str) -> str:
-        return _q("postgresql", name)
-
     out: list[ops.MigrateOperation] = []
     for col in data["columns"]:
         if col.get("autoincrement"):
-            out.append(
-                _sql(
-                    f"ALTER SEQUENCE IF EXISTS {q(_seq(old, col['name']))} RENAME TO {q(_seq(new, col['name']))}"
-                )
-            )
+            before, after = _seq(old, col["name"]), _seq(new, col["name"])
+            out.append(_sql(f"ALTER SEQUENCE IF EXISTS {_q(before)} RENAME TO {_q(after)}"))
     if not data["primary_key"].get("name") and data["primary_key"]["columns"]:
         before, after = constraint_names.pg_pkey(old), constraint_names.pg_pkey(new)
-        out.append(_sql(f"ALTER INDEX IF EXISTS {q(before)} RENAME TO {q(after)}"))
-    for kind, key in (
-        ("unique", "unique_constraints"),
-        ("foreign_key", "foreign_keys"),
-        ("check", "check_constraints"),
-    ):
-        for item in data.get(key, []):
+        out.append(_sql(f"ALTER INDEX IF EXISTS {_q(before)} RENAME TO {_q(after)}"))
+    for kind in _RENAMED_KINDS:
+        for item in data.get(CONSTRAINT_KEY[kind], []):
             if not item.get("name"):
                 out.append(constraint_lookup.pg_rename_for_table(old, new, kind, item, data))
     return out
@@ -172,8 +162,8 @@ def pg_rename_extras(old: str, new: str, data: dict[str, Any]) -> list[ops.Migra
 
 def pg_autoincrement(table: str, column: str, on: bool) -> list[ops.MigrateOperation]:
     """Give a column a serial sequence (``on``) or take it away."""
-    t, c = _q("postgresql", table), _q("postgresql", column)
-    seq = _q("postgresql", _seq(table, column))
+    t, c = _q(table), _q(column)
+    seq = _q(_seq(table, column))
     if not on:
         return [
             _sql(f"ALTER TABLE {t} ALTER COLUMN {c} DROP DEFAULT"),
@@ -204,7 +194,7 @@ def mysql_fk_index(table: str, data: dict[str, Any], fk: dict[str, Any]) -> ops.
     if any(c[: len(cols)] == cols for c in covered):
         return None
     name = fk.get("name") or cols[0]
-    return _sql(f"DROP INDEX {_q('mysql', name)} ON {_q('mysql', table)}")
+    return _sql(f"DROP INDEX {quote(MYSQL, name)} ON {quote(MYSQL, table)}")
 
 
 # -- placeholders for NOT NULL columns that come back in a rollback --------------------------
@@ -219,17 +209,17 @@ _PLACEHOLDERS = (
 )
 
 
-def placeholder(column: dict[str, Any], dialect: str) -> str:
+def placeholder(column: dict[str, Any], db: Traits) -> str:
     """A value every row can take for ``column`` (a literal server default)."""
     cls = column["type"]["class"].rsplit(".", 1)[-1]
     args = column["type"].get("args") or {}
     if cls == "Enum" and args.get("enums"):
         return str(args["enums"][0])
     if cls == "Uuid":
-        return "00000000-0000-0000-0000-000000000000" if dialect == "postgresql" else "0" * 32
+        return "00000000-0000-0000-0000-000000000000" if db.native_uuid else "0" * 32
     for names, value in _PLACEHOLDERS:
         if cls in names:
-            if value == "0" and cls == "Boolean" and dialect == "postgresql":
+            if value == "0" and cls == "Boolean" and db.native_boolean:
                 return "false"
             return value
     return ""

@@ -4,73 +4,24 @@ No database is touched here. Renames are decided by a *questioner*: a callable t
 shown each probable rename and answers yes or no (the default answers from the evidence,
 so nothing here ever waits for a terminal).
 
-Order: table renames, enum types created or changed, tables created (parents first; foreign
-keys that point forward or around a cycle are added once every new table exists), changes
-to existing tables, tables dropped (children first), enum types dropped.
+:func:`diff` is its own table of contents: one phase per kind of step, in the order the
+steps must run (each phase reads what the phases before it found, on a :class:`DiffContext`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from alembic.operations import ops
 
-from vertz_engine.plan import dialect_sql
-from vertz_engine.plan.diff_table import (
-    diff_table,
-    drop_constraint,
-    foreign_key_constraint,
-    sorted_for_create,
-    table_shape,
-)
-from vertz_engine.plan.model import (
-    DESTRUCTIVE,
-    SAFE,
-    Change,
-    Plan,
-    Step,
-)
-from vertz_engine.plan.renames import (
-    Questioner,
-    RenameCandidate,
-    candidate,
-    decide,
-    default_questioner,
-    pairs,
-)
+from vertz_engine.dialects import traits
+from vertz_engine.plan import constraints, dialect_sql, order, pairing
+from vertz_engine.plan.context import DiffContext
+from vertz_engine.plan.diff_table import diff_table
+from vertz_engine.plan.model import DESTRUCTIVE, SAFE, Change, Level, Plan
+from vertz_engine.plan.renames import Questioner, default_questioner
 from vertz_engine.schema import snapshot as snap_mod
 from vertz_engine.schema.snapshot import Snapshot
-
-
-def _deferred_fks(
-    names: list[str], tables: dict[str, Any], dialect: str
-) -> dict[str, list[dict[str, Any]]]:
-    """Foreign keys among ``names`` that cannot be created inline, in creation order: those
-    pointing at a table created later (cycles) and those marked ``use_alter``. SQLite does not
-    check references when a table is created, and cannot add them later: none there."""
-    if dialect == "sqlite":
-        return {}
-    order = sorted_for_create(names, tables)
-    created: set[str] = set()
-    out: dict[str, list[dict[str, Any]]] = {}
-    for name in order:
-        for fk in tables[name]["foreign_keys"]:
-            ref = fk["referred_table"]
-            if fk.get("use_alter") or (ref in names and ref != name and ref not in created):
-                out.setdefault(name, []).append(fk)
-        created.add(name)
-    return out
-
-
-def _without(snap: Snapshot, deferred: dict[str, list[dict[str, Any]]]) -> Snapshot:
-    tables = dict(snap["tables"])
-    for name, fks in deferred.items():
-        tables[name] = {
-            **tables[name],
-            "foreign_keys": [f for f in tables[name]["foreign_keys"] if f not in fks],
-        }
-    return {**snap, "tables": tables}
 
 
 def diff(
@@ -89,136 +40,127 @@ def diff(
     ``renames`` holds explicit decisions: ``{"table.old_col": "new_col", "old_table":
     "new_table"}`` (an empty value refuses that rename); they win over the questioner.
     """
-    explicit = dict(renames or {})
-    dialect = new["dialect"]
-    old_t, new_t = old["tables"], new["tables"]
-    decisions: list[tuple[RenameCandidate, bool]] = []
+    db = traits(new["dialect"])
+    ctx = DiffContext(old, new, db, dict(renames or {}), questioner, fill_not_null)
+    pairing.rename_tables(ctx)
+    _rename_tables(ctx)
+    _create_enum_types(ctx)
+    _alter_enum_types(ctx)
+    _load_changed_tables(ctx)
+    _create_tables(ctx)
+    _add_deferred_foreign_keys(ctx)
+    _change_tables(ctx)
+    _drop_tables(ctx)
+    _drop_enum_types(ctx)
+    return Plan(old, new, ctx.steps, ctx.decisions)
 
-    dropped = sorted(set(old_t) - set(new_t))
-    added = sorted(set(new_t) - set(old_t))
-    table_renames = decide(
-        pairs(
-            dropped,
-            added,
-            lambda o, n: table_shape(old_t[o]) == table_shape(new_t[n]),
-            lambda o, n: candidate("", o, n, column=False),
-            explicit,
-        ),
-        explicit,
-        questioner,
-        decisions,
-    )
-    dropped = [t for t in dropped if t not in table_renames]
-    added = [t for t in added if t not in table_renames.values()]
 
-    steps: list[Step] = []
-    for o, n in sorted(table_renames.items()):
+def _rename_tables(ctx: DiffContext) -> None:
+    """Renamed tables first: every later step names the tables by their new names."""
+    for o, n in sorted(ctx.renamed_tables.items()):
         extra: list[ops.MigrateOperation] = []
-        if dialect == "postgresql":
-            extra = list(dialect_sql.pg_rename_extras(o, n, old_t[o]))
-        steps.append(
-            Change(
-                ops.RenameTableOp(o, n), "rename_table", o, reason=f"to {n}, rows kept", extra=extra
-            )
-        )
+        if ctx.db.table_rename_keeps_derived_names:
+            extra = list(dialect_sql.pg_rename_extras(o, n, ctx.old_tables[o]))
+        op = ops.RenameTableOp(o, n)
+        ctx.steps.append(Change(op, "rename_table", o, reason=f"to {n}, rows kept", extra=extra))
 
-    old_enums, new_enums = dialect_sql.enum_types(old), dialect_sql.enum_types(new)
-    for name in sorted(set(new_enums) - set(old_enums)):
-        steps.append(Change(dialect_sql.create_enum(name, new_enums[name]), "add_enum_type", name))
+
+def _create_enum_types(ctx: DiffContext) -> None:
+    """Enum types (PostgreSQL) before the tables whose columns use them."""
+    ctx.old_enums, ctx.new_enums = dialect_sql.enum_types(ctx.old), dialect_sql.enum_types(ctx.new)
+    for name in sorted(set(ctx.new_enums) - set(ctx.old_enums)):
+        op = dialect_sql.create_enum(name, ctx.new_enums[name])
+        ctx.steps.append(Change(op, "add_enum_type", name))
+
+
+def _alter_enum_types(ctx: DiffContext) -> None:
+    """Enum types whose values change, with the columns (renamed tables' too) that use them."""
+    old_enums, new_enums = ctx.old_enums, ctx.new_enums
     for name in sorted(set(new_enums) & set(old_enums)):
         if old_enums[name] == new_enums[name]:
             continue
-        users = [
-            (
-                table_renames.get(t, t),
-                col,
-                next(
-                    (
-                        c
-                        for c in new_t[table_renames.get(t, t)]["columns"]
-                        if c["name"] == col["name"]
-                    ),
-                    None,
-                ),
-            )
-            for t, col in dialect_sql.enum_users(old, name)
-            if table_renames.get(t, t) in new_t
-        ]
+        users = []
+        for t, col in dialect_sql.enum_users(ctx.old, name):
+            table = ctx.renamed_tables.get(t, t)
+            if table in ctx.new_tables:
+                cols = ctx.new_tables[table]["columns"]
+                users.append(
+                    (table, col, next((c for c in cols if c["name"] == col["name"]), None))
+                )
         sql = dialect_sql.alter_enum(name, old_enums[name], new_enums[name], users)
         removed = [v for v in old_enums[name] if v not in new_enums[name]]
-        level, reason = SAFE, "values " + ", ".join(new_enums[name])
+        level: Level = SAFE
+        reason = "values " + ", ".join(new_enums[name])
         if removed:
-            level, reason = (
-                DESTRUCTIVE,
-                f"drops value(s) {', '.join(removed)}; fails if rows use them",
-            )
-        steps.append(
-            Change(sql[0], "alter_enum_type", name, level=level, reason=reason, extra=list(sql[1:]))
+            level = DESTRUCTIVE
+            reason = f"drops value(s) {', '.join(removed)}; fails if rows use them"
+        extra = list(sql[1:])
+        ctx.steps.append(
+            Change(sql[0], "alter_enum_type", name, level=level, reason=reason, extra=extra)
         )
 
-    # Only the tables that change are rebuilt as SQLAlchemy objects (a large app's unchanged
-    # tables cost nothing here).
-    reverse = {n: o for o, n in table_renames.items()}
-    changed = {n for n in set(old_t) & set(new_t) if old_t[n] != new_t[n]}
-    changed |= {n for n, o in reverse.items() if old_t[o] != new_t[n]}
-    new_md = snap_mod.to_metadata(new, set(added) | changed)
-    old_md = snap_mod.to_metadata(old, set(dropped) | {reverse.get(n, n) for n in changed})
-    deferred = _deferred_fks(added, new_t, dialect)
-    create_md = snap_mod.to_metadata(_without(new, deferred), set(added)) if deferred else new_md
-    for name in sorted_for_create(added, new_t):
+
+def _load_changed_tables(ctx: DiffContext) -> None:
+    """The tables that change, as SQLAlchemy tables (a large app's others cost nothing)."""
+    old_t, new_t = ctx.old_tables, ctx.new_tables
+    back = {n: o for o, n in ctx.renamed_tables.items()}
+    ctx.changed = {n for n in set(old_t) & set(new_t) if old_t[n] != new_t[n]}
+    ctx.changed |= {n for n, o in back.items() if old_t[o] != new_t[n]}
+    ctx.new_md = snap_mod.to_metadata(ctx.new, set(ctx.added) | ctx.changed)
+    ctx.old_md = snap_mod.to_metadata(
+        ctx.old, set(ctx.dropped) | {back.get(n, n) for n in ctx.changed}
+    )
+
+
+def _create_tables(ctx: DiffContext) -> None:
+    """New tables, parents first, each with its indexes; the foreign keys that cannot be
+    created with their table wait for ``_add_deferred_foreign_keys``."""
+    ctx.deferred_fks = order.deferred_fks(ctx.added, ctx.new_tables, ctx.db)
+    create_md = ctx.new_md
+    if ctx.deferred_fks:
+        create_md = snap_mod.to_metadata(order.without(ctx.new, ctx.deferred_fks), set(ctx.added))
+    for name in order.sorted_for_create(ctx.added, ctx.new_tables):
         table = create_md.tables[name]
-        steps.append(Change(ops.CreateTableOp.from_table(table), "add_table", name))
+        ctx.steps.append(Change(ops.CreateTableOp.from_table(table), "add_table", name))
         for idx in sorted(table.indexes, key=lambda i: str(i.name)):
-            steps.append(
-                Change(ops.CreateIndexOp.from_index(idx), "add_index", name, str(idx.name))
-            )
-    for name, fks in deferred.items():
-        for fk in fks:
-            constraint = foreign_key_constraint(fk, new_md.tables[name])
-            steps.append(
-                Change(
-                    ops.AddConstraintOp.from_constraint(constraint),
-                    "add_foreign_key",
-                    name,
-                    dialect_sql.label(fk),
-                )
-            )
+            op = ops.CreateIndexOp.from_index(idx)
+            ctx.steps.append(Change(op, "add_index", name, str(idx.name)))
 
-    for name in sorted(changed):
-        group = diff_table(
-            name,
-            old_t[reverse.get(name, name)],
-            new_t[name],
-            old_md.tables[reverse.get(name, name)],
-            new_md.tables[name],
-            explicit,
-            questioner,
-            decisions,
-            dialect,
-            fill_not_null,
-        )
+
+def _add_deferred_foreign_keys(ctx: DiffContext) -> None:
+    for name, fks in ctx.deferred_fks.items():
+        for fk in fks:
+            constraint = constraints.foreign_key(fk, ctx.new_md.tables[name])
+            op = ops.AddConstraintOp.from_constraint(constraint)
+            ctx.steps.append(Change(op, "add_foreign_key", name, dialect_sql.label(fk)))
+
+
+def _change_tables(ctx: DiffContext) -> None:
+    """Tables in both snapshots: one group of changes each (SQLite may rebuild it)."""
+    for name in sorted(ctx.changed):
+        group = diff_table(ctx, name)
         if group is not None:
-            steps.append(group)
+            ctx.steps.append(group)
 
-    drop_deferred = _deferred_fks(dropped, old_t, dialect)
-    for name, fks in drop_deferred.items():
+
+def _drop_tables(ctx: DiffContext) -> None:
+    """Dropped tables, children first; foreign keys around a cycle are dropped before."""
+    old_t = ctx.old_tables
+    for name, fks in order.deferred_fks(ctx.dropped, old_t, ctx.db).items():
         for fk in fks:
-            steps.append(
-                drop_constraint(name, "foreign_key", fk, old_t[name], old_md.tables[name], dialect)
-            )
-    for name in reversed(sorted_for_create(dropped, old_t)):
-        steps.append(
-            Change(
-                ops.DropTableOp.from_table(old_md.tables[name]),
-                "drop_table",
-                name,
-                level=DESTRUCTIVE,
-                reason="its rows are lost",
-            )
+            table = ctx.old_md.tables[name]
+            ctx.steps.append(constraints.drop(ctx.db, name, "foreign_key", fk, old_t[name], table))
+    for name in reversed(order.sorted_for_create(ctx.dropped, old_t)):
+        op = ops.DropTableOp.from_table(ctx.old_md.tables[name])
+        ctx.steps.append(
+            Change(op, "drop_table", name, level=DESTRUCTIVE, reason="its rows are lost")
         )
-    for name in sorted(set(old_enums) - set(new_enums)):
-        steps.append(Change(dialect_sql.drop_enum(name), "drop_enum_type", name))
-    return Plan(old, new, steps, decisions)
+
+
+def _drop_enum_types(ctx: DiffContext) -> None:
+    """Enum types no column uses any more, once their tables are gone."""
+    for name in sorted(set(ctx.old_enums) - set(ctx.new_enums)):
+        ctx.steps.append(Change(dialect_sql.drop_enum(name), "drop_enum_type", name))
 
 
 def reverse(plan: Plan) -> Plan:

@@ -9,14 +9,11 @@ from typing import Any
 import sqlalchemy as sa
 from alembic.operations import ops
 
-from vertz_engine.dialects import dialect_for
+from vertz_engine.dialects import MYSQL, Traits, dialect_for
 from vertz_engine.errors import UnsupportedModel
 from vertz_engine.plan.model import DESTRUCTIVE, SAFE, Change
+from vertz_engine.plan.sqltext import literal, quote
 from vertz_engine.schema import snapshot as snap_mod
-
-
-def _q(dialect: str, name: str) -> str:
-    return str(dialect_for(dialect).identifier_preparer.quote(name))
 
 
 def recreated(old: dict[str, Any], new: dict[str, Any]) -> bool:
@@ -25,7 +22,7 @@ def recreated(old: dict[str, Any], new: dict[str, Any]) -> bool:
     return old.get("computed") != new.get("computed")
 
 
-def recreate(table: str, old: dict[str, Any], new: dict[str, Any], dialect: str) -> list[Change]:
+def recreate(table: str, old: dict[str, Any], new: dict[str, Any], db: Traits) -> list[Change]:
     """Drop column ``old`` and add ``new`` under the same name."""
     name = new["name"]
     if old.get("computed") and new.get("computed"):
@@ -35,9 +32,9 @@ def recreate(table: str, old: dict[str, Any], new: dict[str, Any], dialect: str)
     else:
         level, reason = DESTRUCTIVE, "now computed; its stored values are replaced"
     drop = ops.DropColumnOp.from_column_and_tablename(
-        None, table, snap_mod.column_from(old, dialect)
+        None, table, snap_mod.column_from(old, db.name)
     )
-    add = ops.AddColumnOp(table, snap_mod.column_from(new, dialect))
+    add = ops.AddColumnOp(table, snap_mod.column_from(new, db.name))
     return [
         Change(drop, "drop_column", table, name, level, reason),
         Change(add, "add_column", table, name, level, reason),
@@ -48,13 +45,13 @@ def recreate(table: str, old: dict[str, Any], new: dict[str, Any], dialect: str)
 
 
 def identity_changes(
-    table: str, old: dict[str, Any], new: dict[str, Any], dialect: str
+    table: str, old: dict[str, Any], new: dict[str, Any], db: Traits
 ) -> tuple[list[Change], list[Change]]:
     """(changes that take an identity away, changes that give one) for one column."""
     before, after = old.get("identity"), new.get("identity")
-    if before == after or dialect != "postgresql":
+    if before == after or not db.alters_identity:
         return [], []
-    t, c = _q(dialect, table), _q(dialect, new["name"])
+    t, c = quote(db, table), quote(db, new["name"])
     off: list[Change] = []
     on: list[Change] = []
     if before is not None:
@@ -73,14 +70,12 @@ def identity_changes(
         ident = sa.Identity(**after)
         clause = str(
             sa.schema.CreateColumn(sa.Column("x", sa.Integer, ident)).compile(
-                dialect=dialect_for(dialect)
+                dialect=dialect_for(db.name)
             )
         )
         generated = clause[clause.index("GENERATED") :]
-        lit = "'" + t.replace("'", "''") + "'"
-        name_lit = "'" + new["name"].replace("'", "''") + "'"
         restart = (
-            f"SELECT setval(pg_get_serial_sequence({lit}, {name_lit}), m, false) "
+            f"SELECT setval(pg_get_serial_sequence({literal(t)}, {literal(new['name'])}), m, false) "
             f"FROM (SELECT MAX({c}) + 1 AS m FROM {t}) AS s WHERE m IS NOT NULL"
         )
         on.append(
@@ -101,7 +96,7 @@ def identity_changes(
 
 
 def table_option_change(
-    table: str, old: dict[str, Any], new: dict[str, Any], dialect: str
+    table: str, old: dict[str, Any], new: dict[str, Any], db: Traits
 ) -> Change | None:
     """The change of a table's dialect options, or None when they are the same."""
     before, after = old.get("options") or {}, new.get("options") or {}
@@ -109,9 +104,9 @@ def table_option_change(
         return None
     changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
     reason = "options " + ", ".join(f"{k}={after.get(k)!r}" for k in changed)
-    if dialect == "sqlite":  # only a rebuild can change them; render.py rebuilds for this
+    if db.rebuilds_tables:  # only a rebuild can change them; render.py rebuilds for this
         return Change(ops.ExecuteSQLOp(""), "table_options", table, level=SAFE, reason=reason)
-    if dialect in ("mysql", "mariadb"):
+    if db.alters_table_options:
         return _mysql_options(table, before, after, reason)
     raise UnsupportedModel(
         f"table {table}: changing its {', '.join(changed)} needs the table to be created "
@@ -134,7 +129,7 @@ def _mysql_options(
     changed = {
         k.split("_", 1)[1] for k in set(before) | set(after) if before.get(k) != after.get(k)
     }
-    q = _q("mysql", table)
+    q = quote(MYSQL, table)
     statements: list[str] = []
     level = SAFE
     if changed & {*_CHARSETS, "collate"}:
@@ -152,7 +147,7 @@ def _mysql_options(
         if k in bare or k in _MYSQL_DEFAULTS
     }
     if wanted:
-        dialect = dialect_for("mysql")
+        dialect = dialect_for(MYSQL.name)
         stub = sa.Table(table, sa.MetaData(), sa.Column("x", sa.Integer), **wanted)
         opts = dialect.ddl_compiler(dialect, sa.schema.CreateTable(stub)).post_create_table(stub)
         statements.append(f"ALTER TABLE {q} {opts.strip()}")

@@ -1,42 +1,80 @@
-"""The changes to one table that exists before and after (columns, indexes, constraints)."""
+"""The changes to one table that exists before and after (columns, indexes, constraints).
+
+The phases of :func:`diff_table` fill the change lists of a :class:`TableDiff`; ``_ordered``
+puts them in the order the database needs: autoincrement and identity taken away, the old
+primary key dropped, indexes and constraints dropped, the columns changed, indexes and
+constraints added, the new primary key added, autoincrement and identity given, then the
+table's comment and options.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
 from alembic.operations import ops
 
-from vertz_engine.dialects import dialect_for
 from vertz_engine.plan import (
-    constraint_lookup,
+    columns,
+    constraints,
     dialect_sql,
     diff_features,
     enum_checks,
+    pairing,
     type_checks,
 )
+from vertz_engine.plan.context import DiffContext, TableDiff
 from vertz_engine.plan.model import (
+    ADD,
     BLOCKING,
+    CONSTRAINT_KEY,
     DESTRUCTIVE,
     SAFE,
     Change,
+    ConstraintKind,
+    Level,
     TableGroup,
 )
-from vertz_engine.plan.renames import Questioner, RenameCandidate, candidate, decide, pairs
 from vertz_engine.schema import canonical, constraint_names
 from vertz_engine.schema import snapshot as snap_mod
 
-# -- helpers ------------------------------------------------------------------------------
+
+def diff_table(ctx: DiffContext, name: str) -> TableGroup | None:
+    """The changes that turn table ``name`` (its new name) from the old snapshot's into the
+    new one's; None when there are none."""
+    old_name = ctx.old_name(name)
+    t = TableDiff(
+        ctx,
+        name,
+        ctx.old_tables[old_name],
+        ctx.new_tables[name],
+        ctx.old_md.tables[old_name],
+        ctx.new_md.tables[name],
+    )
+    pairing.rename_columns(t)
+    _find_recreated(t)
+    _indexes(t)
+    _constraints(t)
+    _renamed_columns(t)
+    _added_columns(t)
+    _dropped_columns(t)
+    _kept_columns(t)
+    changes = _ordered(t)
+    return TableGroup(name, changes, t.old, t.new) if changes else None
 
 
-def _shape(col: dict[str, Any]) -> tuple[Any, ...]:
-    return (canonical.sql_type(col["sql_type"], None), col["nullable"], bool(col.get("primary_key")))
+def _find_recreated(t: TableDiff) -> None:
+    """Columns dropped and added again (a computed expression changes)."""
+    t.recreated = {
+        c
+        for c in t.new_cols
+        if (o := t.old_name(c)) in t.old_cols
+        and diff_features.recreated(t.old_cols[o], t.new_cols[c])
+    }
 
 
-def table_shape(table: dict[str, Any]) -> list[tuple[Any, ...]]:
-    return sorted((c["name"], *_shape(c)) for c in table["columns"])
+# -- indexes and constraints ------------------------------------------------------------------
 
 
 def _key(item: dict[str, Any], by_name: bool = True) -> Any:
@@ -49,472 +87,229 @@ def _by_key(items: list[dict[str, Any]], by_name: bool = True) -> dict[Any, dict
     return {_key(i, by_name): i for i in items}
 
 
-def sorted_for_create(names: list[str], tables: dict[str, dict[str, Any]]) -> list[str]:
-    """Parents before children (cycles keep declaration order)."""
-    deps = {
-        n: {fk["referred_table"] for fk in tables[n]["foreign_keys"]} & set(names) - {n}
-        for n in names
-    }
-    out: list[str] = []
-    seen: set[str] = set()
-
-    def visit(n: str, stack: tuple[str, ...]) -> None:
-        if n in seen or n in stack:
-            return
-        for d in sorted(deps[n]):
-            visit(d, (*stack, n))
-        seen.add(n)
-        out.append(n)
-
-    for n in sorted(names):
-        visit(n, ())
-    return out
+def _touches(item: dict[str, Any], columns: set[str]) -> bool:
+    return bool(set(item.get("columns", [])) & columns)
 
 
-def _is_widening(old: dict[str, Any], new: dict[str, Any]) -> bool:
-    o, n = old["type"], new["type"]
-    if o.get("class") != n.get("class"):
-        return False
-    oa, na = o.get("args", {}), n.get("args", {})
-    keys = set(oa) | set(na)
-    if keys - {"length", "precision", "scale"}:
-        return False
-    for k in ("length", "precision"):
-        if k in keys:
-            if na.get(k) is None:  # unbounded
-                continue
-            if oa.get(k) is None or na[k] < oa[k]:
-                return False
-    return bool(oa.get("scale") == na.get("scale"))
-
-
-def diff_table(
-    name: str,
-    old: dict[str, Any],
-    new: dict[str, Any],
-    old_table: sa.Table,
-    new_table: sa.Table,
-    explicit: Mapping[str, str],
-    questioner: Questioner,
-    decisions: list[tuple[RenameCandidate, bool]],
-    dialect_name: str,
-    fill_not_null: bool = False,
-) -> TableGroup | None:
-    dialect = dialect_name
-    old_cols = {c["name"]: c for c in old["columns"]}
-    new_cols = {c["name"]: c for c in new["columns"]}
-    dropped = [c for c in old_cols if c not in new_cols]
-    added = [c for c in new_cols if c not in old_cols]
-    col_renames = decide(
-        pairs(
-            dropped,
-            added,
-            lambda o, n: _shape(old_cols[o]) == _shape(new_cols[n]),
-            lambda o, n: candidate(name, o, n),
-            explicit,
-        ),
-        explicit,
-        questioner,
-        decisions,
-    )
-    dropped = [c for c in dropped if c not in col_renames]
-    added = [c for c in added if c not in col_renames.values()]
-
-    auto_off: list[Change] = []  # columns losing autoincrement: before the primary key goes
-    auto_on: list[Change] = []  # columns gaining it: after the new primary key
-    first: list[Change] = []  # drops of indexes and constraints
-    middle: list[Change] = []  # column changes
-    last: list[Change] = []  # new indexes and constraints
-    dropped_cons: list[dict[str, Any]] = []
-    added_cons: list[dict[str, Any]] = []
-
-    # indexes (by name)
-    old_ix, new_ix = _by_key(old["indexes"]), _by_key(new["indexes"])
-    recreated = {
-        c
-        for c in new_cols
-        if (o := next((o for o, n in col_renames.items() if n == c), c)) in old_cols
-        and diff_features.recreated(old_cols[o], new_cols[c])
-    }
-    # indexes and constraints on renamed or re-created columns are made again
-    renamed_cols = set(col_renames) | recreated
-    for key, ix in old_ix.items():
-        if (
-            key not in new_ix
-            or not _same_index(ix, new_ix[key], name)
-            or _touches(ix, renamed_cols)
-        ):
-            idx = next(i for i in old_table.indexes if i.name == ix["name"])
-            first.append(Change(ops.DropIndexOp.from_index(idx), "drop_index", name, ix["name"]))
-    for key, ix in new_ix.items():
-        if (
-            key not in old_ix
-            or not _same_index(old_ix[key], ix, name)
-            or _touches(old_ix[key], renamed_cols)
-        ):
-            idx = next(i for i in new_table.indexes if i.name == ix["name"])
-            level, reason = (BLOCKING, "fails if duplicates exist") if ix["unique"] else (SAFE, "")
-            last.append(
-                Change(
-                    ops.CreateIndexOp.from_index(idx), "add_index", name, ix["name"], level, reason
-                )
-            )
-
-    # constraints: unique, check, foreign key
-    for kind, old_items, new_items, build, add_reason in (
-        (
-            "unique",
-            old["unique_constraints"],
-            new["unique_constraints"],
-            _unique,
-            "fails if duplicates exist",
-        ),
-        (
-            "check",
-            old["check_constraints"],
-            new["check_constraints"],
-            _check,
-            "fails if rows violate it",
-        ),
-        (
-            "foreign_key",
-            old["foreign_keys"],
-            new["foreign_keys"],
-            foreign_key_constraint,
-            "fails if rows point nowhere",
-        ),
-    ):
-        ob, nb = _by_key(old_items, by_name=False), _by_key(new_items, by_name=False)
-        for key, item in ob.items():
-            if key not in nb or _touches(item, renamed_cols):
-                dropped_cons.append({"kind": kind, **item})
-                keep_index = bool(set(item.get("columns", [])) & set(dropped))
-                first.append(drop_constraint(name, kind, item, old, old_table, dialect, keep_index))
-        for key, item in nb.items():
-            if key not in ob or _touches(ob[key], renamed_cols):
-                added_cons.append({"kind": kind, **item})
-                # a foreign key on columns this change adds (all NULL) cannot fail
-                new_only = kind == "foreign_key" and set(item["columns"]) <= set(added)
-                level = SAFE if new_only else BLOCKING
-                last.append(
-                    Change(
-                        ops.AddConstraintOp.from_constraint(build(item, new_table)),
-                        f"add_{kind}",
-                        name,
-                        dialect_sql.label(item),
-                        level,
-                        "" if level == SAFE else add_reason,
-                    )
-                )
-
-    for o, n in sorted(col_renames.items()):
-        oc = old_cols[o]
-        middle.append(
-            Change(
-                ops.AlterColumnOp(
-                    name,
-                    o,
-                    modify_name=n,
-                    existing_type=old_table.c[o].type,
-                    existing_nullable=oc["nullable"],
-                    existing_server_default=snap_mod.server_default_obj(oc.get("server_default")),
-                ),
-                "rename_column",
-                name,
-                o,
-                reason=f"to {n}, values kept",
-            )
-        )
-    for c in added:
-        col = new_cols[c]
-        column = snap_mod.column_from(col, dialect)
-        if col["nullable"] or col.get("server_default") or col.get("primary_key"):
-            level, reason = SAFE, ""
-        elif fill_not_null:
-            fill = dialect_sql.placeholder(col, dialect)
-            column.server_default = sa.DefaultClause(fill)
-            middle.append(
-                Change(
-                    ops.AddColumnOp(name, column),
-                    "add_column",
-                    name,
-                    c,
-                    SAFE,
-                    f"NOT NULL; existing rows get {fill!r}, the old values cannot come back",
-                )
-            )
-            middle.append(
-                Change(
-                    ops.AlterColumnOp(
-                        name,
-                        c,
-                        modify_server_default=None,
-                        existing_server_default=fill,
-                        existing_type=column.type,
-                        existing_nullable=False,
-                    ),
-                    "alter_column",
-                    name,
-                    c,
-                    reason="placeholder default removed",
-                )
-            )
-            continue
-        else:
-            level, reason = BLOCKING, "NOT NULL without a server default fails on a table with rows"
-        middle.append(Change(ops.AddColumnOp(name, column), "add_column", name, c, level, reason))
-    for c in dropped:
-        middle.append(
-            Change(
-                ops.DropColumnOp.from_column_and_tablename(
-                    None, name, snap_mod.column_from(old_cols[c], dialect)
-                ),
-                "drop_column",
-                name,
-                c,
-                DESTRUCTIVE,
-                "its values are lost",
-            )
-        )
-    for c in new_cols:
-        oname = next((o for o, n in col_renames.items() if n == c), c)
-        if oname not in old_cols:
-            continue
-        if c in recreated:
-            middle.extend(diff_features.recreate(name, old_cols[oname], new_cols[c], dialect))
-            continue
-        ident_off, ident_on = diff_features.identity_changes(
-            name, old_cols[oname], new_cols[c], dialect
-        )
-        auto_off.extend(ident_off)
-        change = _alter(
-            name, c, old_cols[oname], new_cols[c], old_table.c[oname], new_table.c[c], dialect
-        )
-        if change is not None:
-            middle.append(change)
-        # a non-native enum's CHECK follows its values (enum_checks, every dialect); any
-        # other type-made CHECK (a non-native boolean's) goes with its old type
-        check_off, check_on = enum_checks.changes(name, old_cols[oname], new_cols[c], dialect)
-        first.extend(check_off)
-        last.extend(check_on)
-        if change is not None and getattr(change.op, "modify_type", None) is not None:
-            if not check_off and not check_on:
-                first += type_checks.drops(name, oname, old_table, old, dialect)
-        auto = _autoincrement(name, c, old_cols[oname], new_cols[c], new_table.c[c], dialect)
-        if auto is not None:
-            (auto_off if not new_cols[c].get("autoincrement") else auto_on).append(auto)
-        auto_on.extend(ident_on)
-
-    changes = first + middle + last
-    if old["primary_key"]["columns"] != new["primary_key"]["columns"]:
-        changes.insert(
-            0,
-            Change(
-                ops.DropConstraintOp(
-                    old["primary_key"]["name"] or constraint_names.pg_pkey(name),
-                    name,
-                    type_="primary",
-                ),
-                "drop_primary_key",
-                name,
-                level=DESTRUCTIVE,
-                reason="primary key changes",
-            ),
-        )
-        changes.append(
-            Change(
-                ops.CreatePrimaryKeyOp(
-                    new["primary_key"]["name"] or constraint_names.pg_pkey(name),
-                    name,
-                    new["primary_key"]["columns"],
-                ),
-                "add_primary_key",
-                name,
-                level=BLOCKING,
-                reason="fails if duplicates exist",
-            )
-        )
-    changes = auto_off + changes + auto_on
-    if old.get("comment") != new.get("comment"):
-        changes.append(
-            Change(
-                ops.CreateTableCommentOp(name, new["comment"], existing_comment=old.get("comment"))
-                if new.get("comment")
-                else ops.DropTableCommentOp(name, existing_comment=old.get("comment")),
-                "table_comment",
-                name,
-            )
-        )
-    options = diff_features.table_option_change(name, old, new, dialect)
-    if options is not None:
-        changes.append(options)
-    if not changes:
-        return None
-    return TableGroup(name, changes, old, new, dropped_cons, added_cons)
-
-
-def drop_constraint(
-    table: str,
-    kind: str,
-    item: dict[str, Any],
-    data: dict[str, Any],
-    sa_table: sa.Table,
-    dialect: str,
-    keep_fk_index: bool = False,
-) -> Change:
-    """Dropping constraint ``item`` of ``table``: by the name the models give it; where they
-    give none, by the name the database gave it, looked up at apply time (SQLite rebuilds
-    the table, names are not needed there)."""
-    build = {"unique": _unique, "check": _check, "foreign_key": foreign_key_constraint}[kind]
-    mysql = dialect in ("mysql", "mariadb")
-    extra: list[ops.MigrateOperation] = []
-    if item.get("name") or dialect not in ("postgresql", "mysql", "mariadb"):
-        op: ops.MigrateOperation = ops.DropConstraintOp.from_constraint(
-            build(dialect_sql.named(dialect, table, kind, item), sa_table)
-        )
-        if kind == "foreign_key" and mysql and not keep_fk_index:
-            index_op = dialect_sql.mysql_fk_index(table, data, item)
-            extra += [index_op] if index_op is not None else []
-    else:
-        op, *extra = constraint_lookup.drop(dialect, table, kind, item, data)
-        if kind == "foreign_key" and mysql and not keep_fk_index:
-            if dialect_sql.mysql_fk_index(table, data, item) is not None:
-                extra += constraint_lookup.mysql_drop_fk_index(
-                    dialect, table, item["columns"], data
-                )
-    return Change(op, f"drop_{kind}", table, dialect_sql.label(item), extra=extra)
+def _moved(t: TableDiff) -> set[str]:
+    """Columns renamed or made again: their indexes and constraints are made again too."""
+    return set(t.renamed) | t.recreated
 
 
 def _same_index(old: dict[str, Any], new: dict[str, Any], table: str) -> bool:
     return canonical.index(old, table) == canonical.index(new, table)
 
 
-def _touches(item: dict[str, Any], renamed: set[str]) -> bool:
-    return bool(set(item.get("columns", [])) & renamed)
+def _indexes(t: TableDiff) -> None:
+    """Indexes (by name) dropped and added; a changed one is dropped and added again."""
+    old_ix, new_ix = _by_key(t.old["indexes"]), _by_key(t.new["indexes"])
+    moved = _moved(t)
+    for key, ix in old_ix.items():
+        if key not in new_ix or not _same_index(ix, new_ix[key], t.name) or _touches(ix, moved):
+            idx = next(i for i in t.old_table.indexes if i.name == ix["name"])
+            t.drops_before_columns.append(
+                Change(ops.DropIndexOp.from_index(idx), "drop_index", t.name, ix["name"])
+            )
+    for key, ix in new_ix.items():
+        if (
+            key not in old_ix
+            or not _same_index(old_ix[key], ix, t.name)
+            or _touches(old_ix[key], moved)
+        ):
+            idx = next(i for i in t.new_table.indexes if i.name == ix["name"])
+            level, reason = (BLOCKING, "fails if duplicates exist") if ix["unique"] else (SAFE, "")
+            op = ops.CreateIndexOp.from_index(idx)
+            t.adds_after_columns.append(Change(op, "add_index", t.name, ix["name"], level, reason))
 
 
-def _unique(item: dict[str, Any], table: sa.Table) -> sa.UniqueConstraint:
-    uq = sa.UniqueConstraint(*item["columns"], name=item.get("name"))
-    sa.Table(
-        table.name,
-        sa.MetaData(),
-        *[c._copy() for c in table.columns if c.name in item["columns"]],
-        uq,
-        schema=table.schema,
-    )
-    return uq
+# what adding each kind of constraint risks on a table with rows
+_ADD_FAILS: dict[ConstraintKind, str] = {
+    "unique": "fails if duplicates exist",
+    "check": "fails if rows violate it",
+    "foreign_key": "fails if rows point nowhere",
+}
 
 
-def _check(item: dict[str, Any], table: sa.Table) -> sa.CheckConstraint:
-    ck = sa.CheckConstraint(sa.text(item["sqltext"]), name=item.get("name"))
-    sa.Table(table.name, sa.MetaData(), ck, schema=table.schema)
-    return ck
+def _constraints(t: TableDiff) -> None:
+    """Unique, check and foreign key constraints (by definition) dropped and added."""
+    moved = _moved(t)
+    for kind, add_reason in _ADD_FAILS.items():
+        key = CONSTRAINT_KEY[kind]
+        ob, nb = _by_key(t.old[key], by_name=False), _by_key(t.new[key], by_name=False)
+        for k, item in ob.items():
+            if k not in nb or _touches(item, moved):
+                keep_index = bool(set(item.get("columns", [])) & set(t.dropped))
+                t.drops_before_columns.append(
+                    constraints.drop(t.db, t.name, kind, item, t.old, t.old_table, keep_index)
+                )
+        for k, item in nb.items():
+            if k not in ob or _touches(ob[k], moved):
+                # a foreign key on columns this change adds (all NULL) cannot fail
+                new_only = kind == "foreign_key" and set(item["columns"]) <= set(t.added)
+                level: Level = SAFE if new_only else BLOCKING
+                built = constraints.BUILD[kind](item, t.new_table)
+                t.adds_after_columns.append(
+                    Change(
+                        ops.AddConstraintOp.from_constraint(built),
+                        ADD[kind],
+                        t.name,
+                        dialect_sql.label(item),
+                        level,
+                        "" if level == SAFE else add_reason,
+                    )
+                )
 
 
-def foreign_key_constraint(item: dict[str, Any], table: sa.Table) -> sa.ForeignKeyConstraint:
-    md = sa.MetaData()
-    fk = snap_mod.fk_from(item)
-    ref = item["referred_table"]
-    self_ref = ref == (f"{table.schema}.{table.name}" if table.schema else table.name)
-    wanted = set(item["columns"]) | (set(item["referred_columns"]) if self_ref else set())
-    cols = [c._copy() for c in table.columns if c.name in wanted]
-    sa.Table(table.name, md, *cols, fk, schema=table.schema)
-    schema, _, rname = ref.rpartition(".")
-    if not self_ref:
-        sa.Table(
-            rname,
-            md,
-            *[sa.Column(c, sa.Integer) for c in item["referred_columns"]],
-            schema=schema or None,
+# -- columns ----------------------------------------------------------------------------------
+
+
+def _renamed_columns(t: TableDiff) -> None:
+    for o, n in sorted(t.renamed.items()):
+        oc = t.old_cols[o]
+        op = ops.AlterColumnOp(
+            t.name,
+            o,
+            modify_name=n,
+            existing_type=t.old_table.c[o].type,
+            existing_nullable=oc["nullable"],
+            existing_server_default=snap_mod.server_default_obj(oc.get("server_default")),
         )
-    return fk
+        t.columns.append(Change(op, "rename_column", t.name, o, reason=f"to {n}, values kept"))
 
 
-def _alter(
-    table: str,
-    column: str,
-    old: dict[str, Any],
-    new: dict[str, Any],
-    old_col: sa.Column[Any],
-    new_col: sa.Column[Any],
-    dialect: str,
-) -> Change | None:
-    kw: dict[str, Any] = {}
-    reasons: list[str] = []
-    level = SAFE
-    native_enum = dialect == "postgresql" and canonical.native_enum(new)
-    values_changed = canonical.enum_values(old) != canonical.enum_values(new) and not native_enum
-    if (
-        canonical.sql_type(old["sql_type"], dialect) != canonical.sql_type(new["sql_type"], dialect)
-        or values_changed
-    ):
-        kw["modify_type"] = enum_checks.unbound(new_col.type)
-        if dialect == "postgresql":
-            quoted = dialect_for(dialect).identifier_preparer.quote(column)
-            kw["postgresql_using"] = f"{quoted}::{new['sql_type']}"
-        old_values, new_values = canonical.enum_values(old), canonical.enum_values(new)
-        if old_values is not None and new_values is not None:
-            removed = [v for v in old_values if v not in new_values]
-            if removed:
-                level = DESTRUCTIVE
-                reasons.append(f"enum drops value(s) {', '.join(removed)}; fails if rows use them")
-            else:
-                reasons.append("enum values " + ", ".join(new_values))
-        elif _is_widening(old, new):
-            reasons.append(f"type {old['sql_type']} -> {new['sql_type']}, widening")
+def _added_columns(t: TableDiff) -> None:
+    for c in t.added:
+        col = t.new_cols[c]
+        column = snap_mod.column_from(col, t.db.name)
+        if col["nullable"] or col.get("server_default") or col.get("primary_key"):
+            level: Level = SAFE
+            reason = ""
+        elif t.ctx.fill_not_null:
+            _add_filled(t, col, column)
+            continue
         else:
-            level = DESTRUCTIVE
-            reasons.append(f"type {old['sql_type']} -> {new['sql_type']}, values may not convert")
-    if old["nullable"] != new["nullable"]:
-        kw["modify_nullable"] = new["nullable"]
-        if not new["nullable"]:
-            level = BLOCKING if level == SAFE else level
-            reasons.append("NOT NULL fails if NULLs exist")
-        else:
-            reasons.append("now nullable")
-    if canonical.server_default(
-        old.get("server_default"), old["sql_type"]
-    ) != canonical.server_default(new.get("server_default"), new["sql_type"]):
-        kw["modify_server_default"] = snap_mod.server_default_obj(new.get("server_default"))
-        reasons.append("server default changes")
-    if old.get("comment") != new.get("comment"):
-        kw["modify_comment"] = new.get("comment")
-    if not kw:
-        return None
-    op = ops.AlterColumnOp(
-        table,
-        column,
-        existing_type=enum_checks.unbound(old_col.type),
-        existing_nullable=old["nullable"],
-        existing_server_default=snap_mod.server_default_obj(old.get("server_default")),
-        existing_comment=old.get("comment"),
-        **kw,
-    )
-    return Change(op, "alter_column", table, column, level, ", ".join(reasons))
+            level, reason = BLOCKING, "NOT NULL without a server default fails on a table with rows"
+        t.columns.append(
+            Change(ops.AddColumnOp(t.name, column), "add_column", t.name, c, level, reason)
+        )
 
 
-def _autoincrement(
-    table: str,
-    column: str,
-    old: dict[str, Any],
-    new: dict[str, Any],
-    new_col: sa.Column[Any],
-    dialect: str,
-) -> Change | None:
-    """A column that gains or loses its autoincrement (serial, AUTO_INCREMENT)."""
-    on = bool(new.get("autoincrement"))
-    if bool(old.get("autoincrement")) == on:
-        return None
-    reason = "now autoincrement" if on else "no longer autoincrement"
-    if dialect == "postgresql":
-        extra: list[ops.MigrateOperation] = dialect_sql.pg_autoincrement(table, column, on)
-        return Change(extra[0], "alter_column", table, column, SAFE, reason, extra=extra[1:])
-    op = ops.AlterColumnOp(
-        table,
-        column,
-        existing_type=new_col.type,
-        existing_nullable=new["nullable"],
-        existing_server_default=snap_mod.server_default_obj(new.get("server_default")),
-        autoincrement=on,
+def _add_filled(t: TableDiff, col: dict[str, Any], column: sa.Column[Any]) -> None:
+    """A NOT NULL column that comes back in a rollback: added with a placeholder value in
+    existing rows, then the placeholder default taken away."""
+    c = col["name"]
+    fill = dialect_sql.placeholder(col, t.db)
+    column.server_default = sa.DefaultClause(fill)
+    t.columns.append(
+        Change(
+            ops.AddColumnOp(t.name, column),
+            "add_column",
+            t.name,
+            c,
+            SAFE,
+            f"NOT NULL; existing rows get {fill!r}, the old values cannot come back",
+        )
     )
-    return Change(op, "alter_column", table, column, SAFE, reason)
+    op = ops.AlterColumnOp(
+        t.name,
+        c,
+        modify_server_default=None,
+        existing_server_default=fill,
+        existing_type=column.type,
+        existing_nullable=False,
+    )
+    t.columns.append(Change(op, "alter_column", t.name, c, reason="placeholder default removed"))
+
+
+def _dropped_columns(t: TableDiff) -> None:
+    for c in t.dropped:
+        column = snap_mod.column_from(t.old_cols[c], t.db.name)
+        op = ops.DropColumnOp.from_column_and_tablename(None, t.name, column)
+        t.columns.append(Change(op, "drop_column", t.name, c, DESTRUCTIVE, "its values are lost"))
+
+
+def _kept_columns(t: TableDiff) -> None:
+    for c in t.new_cols:
+        o = t.old_name(c)
+        if o in t.old_cols:
+            _kept_column(t, o, c)
+
+
+def _kept_column(t: TableDiff, o: str, c: str) -> None:
+    """The changes of column ``o``, named ``c`` in the models, which exists before and after."""
+    old, new = t.old_cols[o], t.new_cols[c]
+    if c in t.recreated:
+        t.columns.extend(diff_features.recreate(t.name, old, new, t.db))
+        return
+    ident_off, ident_on = diff_features.identity_changes(t.name, old, new, t.db)
+    t.off_before_primary_key.extend(ident_off)
+    change = columns.alter(t, o, c)
+    if change is not None:
+        t.columns.append(change)
+    # a non-native enum's CHECK follows its values (enum_checks, every dialect); any
+    # other type-made CHECK (a non-native boolean's) goes with its old type
+    check_off, check_on = enum_checks.changes(t.name, old, new, t.db)
+    t.drops_before_columns.extend(check_off)
+    t.adds_after_columns.extend(check_on)
+    if change is not None and getattr(change.op, "modify_type", None) is not None:
+        if not check_off and not check_on:
+            t.drops_before_columns += type_checks.drops(t.name, o, t.old_table, t.old, t.db)
+    auto = columns.autoincrement(t, o, c)
+    if auto is not None:
+        gains = bool(new.get("autoincrement"))
+        (t.on_after_primary_key if gains else t.off_before_primary_key).append(auto)
+    t.on_after_primary_key.extend(ident_on)
+
+
+# -- the table as a whole ---------------------------------------------------------------------
+
+
+def _ordered(t: TableDiff) -> list[Change]:
+    """Every change of the table, in the order the database needs them."""
+    before, after = _primary_key(t)
+    changes = (
+        t.off_before_primary_key
+        + before
+        + t.drops_before_columns
+        + t.columns
+        + t.adds_after_columns
+        + after
+        + t.on_after_primary_key
+    )
+    if t.old.get("comment") != t.new.get("comment"):
+        changes.append(_comment(t))
+    options = diff_features.table_option_change(t.name, t.old, t.new, t.db)
+    if options is not None:
+        changes.append(options)
+    return changes
+
+
+def _primary_key(t: TableDiff) -> tuple[list[Change], list[Change]]:
+    """(drop the old primary key, add the new one) when its columns change."""
+    old, new = t.old["primary_key"], t.new["primary_key"]
+    if old["columns"] == new["columns"]:
+        return [], []
+    drop = ops.DropConstraintOp(
+        old["name"] or constraint_names.pg_pkey(t.name), t.name, type_="primary"
+    )
+    add = ops.CreatePrimaryKeyOp(
+        new["name"] or constraint_names.pg_pkey(t.name), t.name, new["columns"]
+    )
+    return (
+        [Change(drop, "drop_primary_key", t.name, level=DESTRUCTIVE, reason="primary key changes")],
+        [
+            Change(
+                add, "add_primary_key", t.name, level=BLOCKING, reason="fails if duplicates exist"
+            )
+        ],
+    )
+
+
+def _comment(t: TableDiff) -> Change:
+    old, new = t.old.get("comment"), t.new.get("comment")
+    op: ops.MigrateOperation = (
+        ops.CreateTableCommentOp(t.name, new, existing_comment=old)
+        if new
+        else ops.DropTableCommentOp(t.name, existing_comment=old)
+    )
+    return Change(op, "table_comment", t.name)

@@ -13,8 +13,10 @@ from typing import Any
 import sqlalchemy as sa
 from alembic.operations import ops
 
-from vertz_engine.dialects import dialect_for
+from vertz_engine.dialects import MYSQL, POSTGRESQL, Traits
 from vertz_engine.plan.model import SAFE, Change
+from vertz_engine.plan.sqltext import literal as _lit
+from vertz_engine.plan.sqltext import quote
 from vertz_engine.schema import canonical
 from vertz_engine.schema import snapshot as snap_mod
 
@@ -38,29 +40,25 @@ def unbound(type_: Any) -> Any:
     return type_
 
 
-def _lit(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def changes(
-    table: str, old: dict[str, Any], new: dict[str, Any], dialect: str
+    table: str, old: dict[str, Any], new: dict[str, Any], db: Traits
 ) -> tuple[list[Change], list[Change]]:
     """(drop the old CHECK, add the new one) when a column's enum CHECK changes."""
     same = canonical.enum_values(old) == canonical.enum_values(new) and bound(old) == bound(new)
-    if dialect == "sqlite" or same:  # SQLite rebuilds the table with its new CHECK
+    if db.rebuilds_tables or same:  # SQLite rebuilds the table with its new CHECK
         return [], []
-    drops = [_drop(table, old, dialect)] if bound(old) else []
-    adds = [_add(table, new, dialect)] if bound(new) else []
+    drops = [_drop(table, old, db)] if bound(old) else []
+    adds = [_add(table, new, db)] if bound(new) else []
     return drops, adds
 
 
-def _drop(table: str, col: dict[str, Any], dialect: str) -> Change:
+def _drop(table: str, col: dict[str, Any], db: Traits) -> Change:
     name = (col["type"].get("args") or {}).get("name")
     if name:
         op: ops.MigrateOperation = ops.DropConstraintOp(name, table, type_="check")
         return Change(op, "drop_check", table, name)
     values = canonical.enum_values(col) or []
-    if dialect == "postgresql":
+    if db.postgresql:
         statements = [_pg_drop(table, col["name"], values)]
     else:
         statements = _mysql_drop(table, col["name"], values)
@@ -84,7 +82,7 @@ def _pg_drop(table: str, column: str, values: list[str]) -> str:
         "DO $$\nDECLARE r record;\nBEGIN\n"
         "  FOR r IN SELECT k.conname FROM pg_constraint k\n"
         "    JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = k.conkey[1]\n"
-        f"    WHERE k.conrelid = {_lit(_q('postgresql', table))}::regclass AND k.contype = 'c'\n"
+        f"    WHERE k.conrelid = {_lit(quote(POSTGRESQL, table))}::regclass AND k.contype = 'c'\n"
         f"      AND cardinality(k.conkey) = 1 AND a.attname = {_lit(column)}{matches}\n"
         "  LOOP\n"
         f"    EXECUTE 'ALTER TABLE ' || quote_ident({_lit(table)}) || ' DROP CONSTRAINT ' "
@@ -94,7 +92,7 @@ def _pg_drop(table: str, column: str, values: list[str]) -> str:
 
 
 def _mysql_drop(table: str, column: str, values: list[str]) -> list[str]:
-    quoted = _q("mysql", table).replace("`", "``")
+    quoted = quote(MYSQL, table).replace("`", "``")
     matches = "".join(f" AND INSTR(c.CHECK_CLAUSE, {_lit(_lit(v))}) > 0" for v in values)
     return [
         "SET @vertz_sql = (SELECT COALESCE(MAX(CONCAT('ALTER TABLE "
@@ -112,8 +110,8 @@ def _mysql_drop(table: str, column: str, values: list[str]) -> list[str]:
     ]
 
 
-def _add(table: str, col: dict[str, Any], dialect: str) -> Change:
-    stub = sa.Table(table, sa.MetaData(), snap_mod.column_from(col, dialect))
+def _add(table: str, col: dict[str, Any], db: Traits) -> Change:
+    stub = sa.Table(table, sa.MetaData(), snap_mod.column_from(col, db.name))
     check = next(c for c in stub.constraints if isinstance(c, sa.CheckConstraint))
     values = ", ".join(canonical.enum_values(col) or [])
     return Change(
@@ -124,7 +122,3 @@ def _add(table: str, col: dict[str, Any], dialect: str) -> Change:
         SAFE,
         f"enum values {values}",
     )
-
-
-def _q(dialect: str, name: str) -> str:
-    return str(dialect_for(dialect).identifier_preparer.quote(name))

@@ -15,6 +15,7 @@ from alembic.operations import Operations, ops
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Dialect
 
+from vertz_engine.dialects import traits
 from vertz_engine.plan.model import Change, Plan, TableGroup
 from vertz_engine.schema import snapshot as snap_mod
 
@@ -60,7 +61,7 @@ def render(plan: Plan, dialect: Dialect) -> list[str]:
 
 
 def _render_group(operations: Operations, group: TableGroup, dialect: Dialect) -> None:
-    if dialect.name != "sqlite" or (
+    if not traits(dialect).rebuilds_tables or (
         all(_sqlite_in_place(c, group.before) for c in group.changes) and _adds_at_end(group)
     ):
         for change in group.changes:
