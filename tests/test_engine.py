@@ -128,7 +128,9 @@ def test_an_apps_own_gc_freeze_is_kept(tmp_path: Path) -> None:
     try:
         frozen = gc.get_freeze_count()
         Project(engine, md, tmp_path / "m", tmp_path / "s.json").apply_models()
-        assert gc.get_freeze_count() >= frozen > 0
+        # unfreezing would empty the permanent generation; a few frozen objects may be freed
+        # by reference counting meanwhile (caches replaced), which is not an unfreeze
+        assert frozen > 0 and gc.get_freeze_count() > frozen * 0.9
         assert gc.isenabled()
     finally:
         gc.unfreeze()
