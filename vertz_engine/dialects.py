@@ -54,6 +54,9 @@ class Traits:
     keeps_index_options: bool
     # a session-level advisory lock serializes deploys (SQLite: the file's write lock)
     advisory_lock: bool
+    # an autoincrementing key draws from a sequence that inserting explicit ids does not move
+    # (restoring rows moves it past them: setval)
+    serial_sequences: bool = False
     # spellings of one type that this database reports for what the models declared
     # (on top of the spellings every database shares: canonical._TYPE_ALIASES)
     type_aliases: Mapping[str, str] = field(default_factory=lambda: _frozen({}))
@@ -116,6 +119,7 @@ POSTGRESQL = Traits(
     keeps_index_options=True,
     advisory_lock=True,
     option_prefixes=("postgresql_",),
+    serial_sequences=True,
 )
 
 MYSQL = Traits(

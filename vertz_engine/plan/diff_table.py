@@ -241,6 +241,7 @@ def diff_table(
                     c,
                     SAFE,
                     f"NOT NULL; existing rows get {fill!r}, the old values cannot come back",
+                    values_lost=True,
                 )
             )
             middle.append(
