@@ -13,6 +13,7 @@ from flask.cli import with_appcontext
 from vertz_engine.plan.renames import default_questioner
 
 from . import documents, output, reports
+from .gcpause import PausedGroup
 from .running import (
     EXIT_ERROR,
     EXIT_PENDING,
@@ -49,7 +50,7 @@ json_option = click.option(
 )
 
 
-@click.group(help="Schema migrations from your SQLAlchemy models (flask-vertz).")
+@click.group(cls=PausedGroup, help="Schema migrations from your SQLAlchemy models (flask-vertz).")
 def vertz_db() -> None:
     pass
 

@@ -16,6 +16,7 @@ from vertz_engine.secrets import mask_urls_in
 from vertz_engine.workflows import boot
 
 from . import binds, config, output, wording
+from .gcpause import gc_paused
 
 if TYPE_CHECKING:  # the workflows load when something is to be done, not on every start
     from vertz_engine.project import ApplyResult, Project
@@ -129,6 +130,7 @@ class Vertz:
         """Bring the database to the models now (what boot does in development)."""
         return self.project(app).apply_models(**kwargs)
 
+    @gc_paused
     def _boot(self, app: Flask) -> None:
         projects = self._binds(app)
         if not any(kw["metadata"].tables for kw in projects.values()):

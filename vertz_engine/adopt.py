@@ -15,14 +15,16 @@ import sqlalchemy as sa
 
 from vertz_engine.db import database, history
 from vertz_engine.errors import VertzError
-from vertz_engine.files import migration_file, snapshot_file
+from vertz_engine.files import migration_file
+from vertz_engine.files.migration_file import MigrationFile
 from vertz_engine.plan import render
 from vertz_engine.plan.diff import diff, reverse
 from vertz_engine.plan.model import Change
 from vertz_engine.project import Project
 from vertz_engine.schema import build, features
 from vertz_engine.schema import snapshot as snap_mod
-from vertz_engine.schema.snapshot import RESERVED_PREFIX
+from vertz_engine.schema.snapshot import RESERVED_PREFIX, Snapshot
+from vertz_engine.workflows.position import Position
 
 ADOPTED_NOTE = "adopted: the database already had this schema; not run"
 
@@ -63,7 +65,7 @@ def adopt(project: Project, name: str = "adopted") -> AdoptResult:
             f"{project.migrations_dir} already has migration files; adopt writes the first "
             f"one (to record existing files on this database, use baseline)"
         )
-    with project._connect() as conn:
+    with project.ws.connect() as conn:
         if history.read_history(conn):
             raise AlreadyManaged(
                 f"the database at {project.safe_url()} already has a flask-vertz history"
@@ -84,9 +86,27 @@ def adopt(project: Project, name: str = "adopted") -> AdoptResult:
         reflected.remove(reflected.tables[extra])
     _serial_defaults_off(reflected)
     features.declared_options_only(reflected, project.metadata)
+    adopted = build.from_metadata(reflected, project.engine.dialect)
+    f = _write_first_file(project, adopted, slug)
+    fp = snap_mod.fingerprint(adopted)
+    with project.ws.locked() as conn:
+        with database.transaction(conn):
+            history.ensure_tables(conn)
+            history.record(conn, f.name, f.actual_checksum, execution_ms=0, note=ADOPTED_NOTE)
+            Position.at(conn, adopted, fp)
+    return AdoptResult(
+        path=f.path,
+        tables=known,
+        left_out=left_out,
+        missing=sorted(set(project.metadata.tables) - existing),
+        model_changes=diff(adopted, project.ws.loader.target()).changes(),
+    )
+
+
+def _write_first_file(project: Project, adopted: Snapshot, slug: str) -> MigrationFile:
+    """The first migration file, building ``adopted``, and ``_snapshot.json`` at it."""
     dialect = project.engine.dialect
-    adopted = build.from_metadata(reflected, dialect)
-    plan = diff(project.empty(), adopted)
+    plan = diff(project.ws.loader.empty(), adopted)
     project.migrations_dir.mkdir(parents=True, exist_ok=True)
     path = migration_file.next_path(project.migrations_dir, slug)
     text = migration_file.render(
@@ -98,23 +118,10 @@ def adopt(project: Project, name: str = "adopted") -> AdoptResult:
     migration_file.write_atomic(path, text)
     fp = snap_mod.fingerprint(adopted)
     f = migration_file.parse(path)
-    snapshot_file.save(
-        project.migrations_snapshot_path,
+    project.ws.loader.save_migrations_snapshot(
         adopted,
         fingerprint=fp,
         steps={path.stem: fp},
         checksums={path.stem: f.actual_checksum},  # a generated file: deploys move the state
     )
-    with project._connect() as conn:
-        with database.lock(conn, timeout=project.lock_timeout):
-            with database.transaction(conn):
-                history.ensure_tables(conn)
-                history.record(conn, f.name, f.actual_checksum, execution_ms=0, note=ADOPTED_NOTE)
-                history.write_state(conn, fp, adopted)
-    return AdoptResult(
-        path=path,
-        tables=known,
-        left_out=left_out,
-        missing=sorted(set(project.metadata.tables) - existing),
-        model_changes=diff(adopted, project.target()).changes(),
-    )
+    return f

@@ -68,7 +68,8 @@ class Traits:
     # and CHAR(32)
     native_boolean: bool = False
     native_uuid: bool = False
-    # autoincrement is a sequence of its own (serial), given and taken away by hand
+    # autoincrement is a sequence of its own (serial), given and taken away by hand; inserting
+    # explicit ids does not move it (restoring rows moves it past them: setval)
     serial_sequences: bool = False
     # an identity column is altered in place (ADD GENERATED ... / DROP IDENTITY)
     alters_identity: bool = False

@@ -18,37 +18,22 @@ from sqlalchemy.engine import Engine
 
 from vertz_engine.db.introspect import drift
 from vertz_engine.errors import VertzError
-from vertz_engine.files.migration_file import MigrationFile
 from vertz_engine.project import Project
 from vertz_engine.remedies import Text
 from vertz_engine.schema import snapshot as snap_mod
 from vertz_engine.schema.snapshot import RESERVED_PREFIX
+from vertz_engine.workflows.loader import Loader
 
 CheckFn = Callable[[Project, Engine | None], Sequence[str | Text]]
 
 
-@dataclasses.dataclass
-class UpTo(Project):
-    """A project whose folder ends at ``last`` (inclusive): migrate to a given file."""
-
-    last: str | None = None
-
-    def files(self) -> list[MigrationFile]:
-        files = super().files()
-        if self.last is None:
-            return files
-        names = [f.name for f in files]
-        if self.last not in names:
-            raise VertzError(f"no migration file named {self.last} (files: {', '.join(names)})")
-        return files[: names.index(self.last) + 1]
-
-
-def on(project: Project, engine: Engine, *, last: str | None = None) -> UpTo:
-    """``project``'s models and files on another database (production rules: every file
-    runs, none is taken as already made by a boot)."""
-    fields = {f.name: getattr(project, f.name) for f in dataclasses.fields(Project)}
-    fields.update(engine=engine, environment="production", environment_source="checks")
-    return UpTo(**fields, last=last)
+def on(project: Project, engine: Engine, *, last: str | None = None) -> Project:
+    """``project``'s models and files on another database, its folder ending at file
+    ``last`` (production rules: every file runs, none is taken as already made by a boot)."""
+    other = dataclasses.replace(
+        project, engine=engine, environment="production", environment_source="checks"
+    )
+    return other.up_to(last) if last is not None else other
 
 
 def checksums(project: Project, _engine: Engine | None = None) -> list[str | Text]:
@@ -63,7 +48,7 @@ def checksums(project: Project, _engine: Engine | None = None) -> list[str | Tex
 
 def numbering(project: Project, _engine: Engine | None = None) -> list[str]:
     files = project.files()
-    problems = [f"{a} and {b} have the same number" for a, b in project.same_numbers(files)]
+    problems = [f"{a} and {b} have the same number" for a, b in Loader.same_numbers(files)]
     numbers = sorted({f.number for f in files})
     for expected, number in enumerate(numbers, start=1):
         if number != expected:
@@ -79,7 +64,7 @@ def _schema(conn: sa.Connection) -> sa.MetaData:
     return reflected
 
 
-def _deploy_all(project: Project, engine: Engine) -> UpTo:
+def _deploy_all(project: Project, engine: Engine) -> Project:
     scratch = on(project, engine)
     _require_empty(engine)
     scratch.deploy(force=True)
@@ -89,11 +74,11 @@ def _deploy_all(project: Project, engine: Engine) -> UpTo:
 def wipe(engine: Engine) -> list[str]:
     """Drop every table (and PostgreSQL enum type) of a scratch database."""
     from vertz_engine.db import database
-    from vertz_engine.workflows.deploy import _drop_everything
+    from vertz_engine.workflows.reset import drop_everything
 
     with database.connect(engine) as conn:
         with database.lock(conn, timeout=30.0):
-            return _drop_everything(conn)
+            return drop_everything(conn)
 
 
 def _require_empty(engine: Engine) -> None:
@@ -123,7 +108,7 @@ def _reason(exc: BaseException) -> str:
 def snapshot_matches_files(project: Project, engine: Engine | None) -> list[str]:
     """``_snapshot.json`` describes the schema the files build."""
     assert engine is not None
-    ms = project._load_migrations_snapshot()
+    ms = project.ws.loader.migrations_snapshot()
     if ms is None:
         return [f"{project.migrations_snapshot_path} is missing"]
     try:
@@ -150,7 +135,7 @@ def files_build_the_models(project: Project, engine: Engine | None) -> list[str]
         return []
     with engine.connect() as conn:
         problems = drift(conn, project.metadata)
-        ms = project._load_migrations_snapshot()
+        ms = project.ws.loader.migrations_snapshot()
         if ms is not None and drift(conn, snap_mod.to_metadata(ms)):
             return []
     return [f"the files' schema differs from the models: {d}" for d in problems]
@@ -198,7 +183,7 @@ def models_captured(project: Project, _engine: Engine | None = None) -> list[str
 def models_imported(project: Project, _engine: Engine | None = None) -> list[str]:
     """Every table the files build is in the models (a model module that is not imported
     looks like a dropped table)."""
-    ms = project._load_migrations_snapshot()
+    ms = project.ws.loader.migrations_snapshot()
     if ms is None:
         return []
     missing = sorted(set(ms["tables"]) - set(project.metadata.tables))

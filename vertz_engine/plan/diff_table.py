@@ -208,6 +208,7 @@ def _add_filled(t: TableDiff, col: dict[str, Any], column: sa.Column[Any]) -> No
             c,
             SAFE,
             f"NOT NULL; existing rows get {fill!r}, the old values cannot come back",
+            values_lost=True,
         )
     )
     op = ops.AlterColumnOp(

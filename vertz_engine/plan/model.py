@@ -87,6 +87,8 @@ class Change:
     reason: str = ""
     extra: list[ops.MigrateOperation] = field(default_factory=list)  # rendered right after op
     fact: str = ""  # what the live rows say, where a database was at hand
+    # existing rows get a placeholder value: the values the column had cannot come back
+    values_lost: bool = False
 
     def describe(self) -> str:
         target = f"{self.table}.{self.column}" if self.column else self.table

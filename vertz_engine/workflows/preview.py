@@ -5,17 +5,21 @@ decisions stay here."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from vertz_engine.files import migration_file
 from vertz_engine.plan import render
 from vertz_engine.plan.diff import diff, reverse
 from vertz_engine.plan.model import Plan
-from vertz_engine.plan.renames import Questioner, RenameCandidate, default_questioner
+from vertz_engine.plan.renames import RenameCandidate
 from vertz_engine.schema import erd
 from vertz_engine.schema import snapshot as snap_mod
-from vertz_engine.workflows.dev import DevFlows, parse_renames
+from vertz_engine.workflows.dev import MigrateDev
+from vertz_engine.workflows.position import Position
+from vertz_engine.workflows.push import ApplyModels
+from vertz_engine.workflows.rename_choices import ASK, RenameChoices
+from vertz_engine.workflows.workspace import Workspace
 
 _TABLE_MARKS = {"add_table": "added", "drop_table": "dropped"}
 _COLUMN_MARKS = {"add_column": "added", "drop_column": "dropped", "alter_column": "changed"}
@@ -44,15 +48,6 @@ def erd_marks(plan: Plan) -> erd.Marks:
     return erd.Marks(tables, columns, snap_mod.to_metadata(plan.old))
 
 
-def rename_decisions(rename: Sequence[str], no_rename: Sequence[str]) -> dict[str, str]:
-    """Explicit rename decisions: ``table.old=new`` / ``old=new`` take the rename, a bare
-    ``table.old`` / ``old`` takes drop + add (recorded as an empty new name)."""
-    explicit = parse_renames(list(rename))
-    for key in no_rename:
-        explicit[key.strip()] = ""
-    return explicit
-
-
 @dataclass
 class DevPreview:
     """The next ``migrate dev`` file, not written: its name, changes and SQL."""
@@ -67,25 +62,23 @@ class DevPreview:
         return self.plan.empty
 
 
-class PreviewFlows(DevFlows):
-    def preview_dev(
-        self,
-        name: str,
-        *,
-        renames: Mapping[str, str] | None = None,
-        questioner: Questioner = default_questioner,
-    ) -> DevPreview:
+class Preview:
+    def __init__(self, ws: Workspace) -> None:
+        self.ws = ws
+
+    def dev(self, name: str, choices: RenameChoices = ASK) -> DevPreview:
         """The file ``migrate dev --name NAME`` would write. A bad name is refused before
         anything is computed or asked; each change carries what the local rows say."""
         slug = migration_file.slugify(name)
-        plan = self.plan_dev(renames=renames, questioner=questioner)
+        dev = MigrateDev(self.ws, choices)
+        plan = dev.plan()
         if plan.empty:
             return DevPreview(plan)
-        self.annotate(plan)
-        dialect = self.engine.dialect
+        dev.annotate(plan)
+        dialect = self.ws.engine.dialect
         return DevPreview(
             plan,
-            name=migration_file.next_path(self.migrations_dir, slug).stem,
+            name=migration_file.next_path(self.ws.loader.migrations_dir, slug).stem,
             statements=render.render(plan, dialect),
             rollback_statements=render.render(reverse(plan), dialect),
         )
@@ -93,19 +86,21 @@ class PreviewFlows(DevFlows):
     def diagram(self, *, changes: bool = False) -> str:
         """The Mermaid ER diagram of the models; ``changes``: with what the next
         ``migrate dev`` file would add, drop, rename or change marked (no database needed)."""
+        loader = self.ws.loader
         marks = None
         if changes:
-            ms, _ = self.files_snapshot()
-            self._check_snapshot_matches_files(ms)
-            marks = erd_marks(diff(ms or self.empty(), self.target()))
-        return erd.diagram(self.metadata, self.engine.dialect, marks)
+            ms, _ = Position(self.ws).files_snapshot()
+            loader.check_snapshot_matches_files(ms)
+            marks = erd_marks(diff(ms or loader.empty(), loader.target()))
+        return erd.diagram(self.ws.metadata, self.ws.engine.dialect, marks)
 
     def rename_questions(self, explicit: Mapping[str, str]) -> list[RenameCandidate]:
         """The probable renames ``push`` should ask about: those no explicit decision
         covers. Asked before the database is locked (a question must not hold the lock
         other processes wait for); the preview takes every candidate as a rename, so a drop
         + add not yet chosen cannot block it."""
-        preview = self.apply_models(renames=explicit, dry_run=True, questioner=lambda _c: True)
+        every = RenameChoices(explicit, lambda _c: True)
+        preview = ApplyModels(self.ws, every, dry_run=True).run()
         return [
             cand
             for cand, _taken in preview.renames

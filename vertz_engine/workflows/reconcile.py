@@ -24,6 +24,7 @@ from sqlalchemy.engine import Connection, Dialect
 
 from vertz_engine.db.introspect import _change, _context, _describe
 from vertz_engine.db.runner import execute
+from vertz_engine.dialects import traits
 from vertz_engine.plan import render
 from vertz_engine.plan.model import Change
 from vertz_engine.plan.renames import RenameCandidate, candidate, decide, default_questioner, pairs
@@ -58,7 +59,7 @@ def reconcile(
     out.skipped = sorted(
         t for t in existing - set(metadata.tables) if not t.startswith(RESERVED_PREFIX)
     )
-    dialect = conn.dialect.name
+    rebuilds = traits(conn).rebuilds_tables
     run: list[ops.MigrateOperation] = []
     assert script.upgrade_ops is not None
     for op in script.upgrade_ops.ops:
@@ -67,7 +68,7 @@ def reconcile(
         if isinstance(op, ops.ModifyTableOps):
             subs = _with_renames(table, subs, renames or {}, conn.dialect, out)
         for sub in subs:
-            why = _left_because(sub, dialect)
+            why = _left_because(sub, rebuilds)
             if why:
                 out.kept.append(Text(_what(sub), ": ", why, "; left as it is"))
                 continue
@@ -86,10 +87,10 @@ def _what(op: ops.MigrateOperation) -> str:
         return type(op).__name__
 
 
-def _left_because(op: ops.MigrateOperation, dialect: str) -> str | Text:
+def _left_because(op: ops.MigrateOperation, rebuilds_tables: bool) -> str | Text:
     if isinstance(op, _DROPS):
         return "no record says the database should not have it (drop it in a migration)"
-    if dialect != "sqlite" or isinstance(op, (ops.CreateTableOp, ops.CreateIndexOp)):
+    if not rebuilds_tables or isinstance(op, (ops.CreateTableOp, ops.CreateIndexOp)):
         return ""
     if isinstance(op, ops.AlterColumnOp) and render._is_rename(op):
         return ""

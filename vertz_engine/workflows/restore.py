@@ -22,12 +22,12 @@ from vertz_engine.db import backup as backups
 from vertz_engine.db import database
 from vertz_engine.db.backup import Backup, Item, Restored, Store
 from vertz_engine.db.history import now
+from vertz_engine.dialects import traits
 from vertz_engine.errors import VertzError
-from vertz_engine.gcpause import gc_paused
 from vertz_engine.plan.model import Plan
 from vertz_engine.remedies import Hint, Remedy, Text
 from vertz_engine.schema import canonical
-from vertz_engine.workflows.workspace import ProjectBase
+from vertz_engine.workflows.workspace import Workspace
 
 
 class NoBackup(VertzError):
@@ -114,7 +114,7 @@ def _insert(
         names = ", ".join(q(c) for c in cols)
         conn.exec_driver_sql(f"INSERT INTO {t} ({names}) VALUES ({_marks(conn, len(cols))})", todo)
     out.restored = len(todo)
-    if todo and conn.dialect.name == "postgresql":
+    if todo and traits(conn).serial_sequences:
         for col in key:  # a serial key's sequence moves past the restored ids
             table_lit, col_lit = (_literal(x) for x in (q(item.table), col))
             conn.exec_driver_sql(
@@ -197,53 +197,57 @@ def added_back(conn: Connection, plan: Plan, folder: Path) -> list[Restored]:
     return out
 
 
-class BackupFlows(ProjectBase):
+class Restore:
     """``restore``: list the backups, put one back."""
+
+    def __init__(self, ws: Workspace) -> None:
+        self.ws = ws
 
     @property
     def backups_dir(self) -> Path:
-        return backups.folder_for(self.local_snapshot_path)
+        return backups.folder_for(self.ws.loader.local_snapshot_path)
 
     def backups(self) -> list[Backup]:
         """The kept backups, oldest first."""
-        if not database.exists(self.engine):
+        if not database.exists(self.ws.engine):
             return []
-        with self._connect() as conn:
+        with self.ws.connect() as conn:
             return backups.store_for(conn, self.backups_dir).all(conn)
 
-    @gc_paused
-    def restore(self, name: str | None = None) -> RestoreResult:
+    def run(self, name: str | None = None) -> RestoreResult:
         """Put back what backup ``name`` (default: the newest) keeps."""
-        with self._connect() as conn:
-            with database.lock(conn, timeout=self.lock_timeout):
-                with database.transaction(conn, enabled=self.transactional()):
-                    store = backups.store_for(conn, self.backups_dir)
-                    found = store.all(conn)
-                    mine = backups.of_database(conn, found)
-                    if not found or (name is None and not mine):
-                        raise NoBackup(
-                            "there is no backup to restore: a development boot or `push` "
-                            "keeps one only when it drops a table or column that holds data"
-                        )
-                    match = [b for b in found if b.name == name] if name else mine[-1:]
-                    if not match:
-                        raise NoBackup(
-                            Text(
-                                f"no backup named {name!r}; `",
-                                Hint(Remedy.RESTORE_LIST),
-                                f"` shows them ({', '.join(b.name for b in found)})",
-                            )
-                        )
-                    backup = match[0]
-                    result = RestoreResult(backup)
-                    # parents before children: the drops went children first
-                    order = [i for i in reversed(backup.items) if i.kind == "table"] + [
-                        i for i in backup.items if i.kind == "column"
-                    ]
-                    for item in order:
-                        done = put_back(conn, store, backup, item)
-                        if not done.problem:
-                            item.restored_at = now()
-                        result.outcomes.append(done)
-                    backups.save(store, conn, backup)
+        with self.ws.locked() as conn:
+            with database.transaction(conn, enabled=self.ws.run_mode().transactional):
+                store = backups.store_for(conn, self.backups_dir)
+                found = store.all(conn)
+                backup = _chosen(found, backups.of_database(conn, found), name)
+                result = RestoreResult(backup)
+                # parents before children: the drops went children first
+                order = [i for i in reversed(backup.items) if i.kind == "table"] + [
+                    i for i in backup.items if i.kind == "column"
+                ]
+                for item in order:
+                    done = put_back(conn, store, backup, item)
+                    if not done.problem:
+                        item.restored_at = now()
+                    result.outcomes.append(done)
+                backups.save(store, conn, backup)
         return result
+
+
+def _chosen(found: list[Backup], mine: list[Backup], name: str | None) -> Backup:
+    if not found or (name is None and not mine):
+        raise NoBackup(
+            "there is no backup to restore: a development boot or `push` "
+            "keeps one only when it drops a table or column that holds data"
+        )
+    match = [b for b in found if b.name == name] if name else mine[-1:]
+    if not match:
+        raise NoBackup(
+            Text(
+                f"no backup named {name!r}; `",
+                Hint(Remedy.RESTORE_LIST),
+                f"` shows them ({', '.join(b.name for b in found)})",
+            )
+        )
+    return match[0]

@@ -1,4 +1,5 @@
-"""Pausing Python's cyclic garbage collector around one workflow step.
+"""Pausing Python's cyclic garbage collector around a flask-vertz command or the boot:
+process-wide policy, so the front end applies it (the engine, a library, never does).
 
 A snapshot of a large app is tens of thousands of small dicts and lists; allocating them
 triggers full collections that walk the whole heap (the app's models included) and cost
@@ -12,7 +13,9 @@ import functools
 import gc
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
+
+import click
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -46,3 +49,11 @@ def gc_paused(fn: Callable[P, R]) -> Callable[P, R]:
             return fn(*args, **kwargs)
 
     return wrapper
+
+
+class PausedGroup(click.Group):
+    """A click group whose commands run with the collector paused."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with paused():
+            return super().invoke(ctx)
