@@ -109,7 +109,7 @@ def adopt(project: Project, name: str = "adopted") -> AdoptResult:
         with database.lock(conn, timeout=project.lock_timeout):
             with database.transaction(conn):
                 history.ensure_tables(conn)
-                history.record(conn, f.name, f.actual_checksum, execution_ms=0, note=ADOPTED_NOTE)
+                history.Recorder(conn).applied(f.name, f.actual_checksum, note=ADOPTED_NOTE)
                 history.write_state(conn, fp, adopted)
     return AdoptResult(
         path=path,

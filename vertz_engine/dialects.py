@@ -62,6 +62,16 @@ class Traits:
     file_based: bool = False
     # the keyword prefixes of table/index options this database reads (mysql_engine, ...)
     option_prefixes: tuple[str, ...] = ()
+    # the statement that opens a transaction (SQLite: BEGIN IMMEDIATE takes the write lock now)
+    begin: str = "BEGIN"
+    # the last statements of a transaction can travel with its COMMIT, in one round trip
+    commit_in_one_round_trip: bool = False
+    # a failed statement aborts the whole transaction: a query that may fail needs a savepoint
+    error_aborts_transaction: bool = False
+    # the SQL function that counts a string's characters
+    char_length: str = "CHAR_LENGTH"
+    # TEXT holds at most 64 KiB: flask-vertz's documents (snapshots, notes) need LONGTEXT
+    short_text: bool = False
 
     # -- what a plan must do on this database (plan/), all False unless the database says so
     # BOOLEAN and UUID are types of their own (literals false, '0000...-0000'), not integers
@@ -120,6 +130,8 @@ SQLITE = Traits(
     advisory_lock=False,
     file_based=True,
     option_prefixes=("sqlite_",),
+    begin="BEGIN IMMEDIATE",
+    char_length="LENGTH",
 )
 
 POSTGRESQL = Traits(
@@ -145,6 +157,8 @@ POSTGRESQL = Traits(
     alter_type_using=True,
     alter_type_drops_named_check=True,
     table_rename_keeps_derived_names=True,
+    commit_in_one_round_trip=True,
+    error_aborts_transaction=True,
 )
 
 MYSQL = Traits(
@@ -168,6 +182,7 @@ MYSQL = Traits(
     ),
     alters_table_options=True,
     keeps_foreign_key_index=True,
+    short_text=True,
 )
 
 MARIADB = replace(

@@ -17,8 +17,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from vertz_engine.db import database, history, identity
-from vertz_engine.db.raw import Raw
 from vertz_engine.db.runner import data_statements, execute
+from vertz_engine.dialects import traits
 from vertz_engine.errors import (
     MigrationFailed,
     MigrationFileError,
@@ -113,7 +113,7 @@ class DeployFlows(ProjectBase):
         progress: ProgressFn | None,
     ) -> None:
         empty_fp = snap_mod.fingerprint(self.empty())
-        raw = Raw(conn)
+        recorder = history.Recorder(conn)
         with database.transaction(conn, fk_check=False):
             history.ensure_tables(conn)
             current = history.read_fingerprint(conn)
@@ -128,7 +128,8 @@ class DeployFlows(ProjectBase):
         # the last pending position of each step's fingerprint: "is the database's schema
         # the step of this file or a later one" in one lookup (no scan of the rest)
         last_step_at = {steps.get(f.name): i for i, f in enumerate(pending)}
-        sqlite = self.dialect_name == "sqlite"
+        # no session lock (SQLite): another process may apply a file meanwhile
+        unlocked = not traits(conn).advisory_lock
         with database.sqlite_session(conn):
             for i, f in enumerate(pending):
                 if (
@@ -148,9 +149,9 @@ class DeployFlows(ProjectBase):
                         conn,
                         enabled=mode.transactional,
                         fk_check=statements if _may_break_references(f) else False,
-                    ):
-                        if sqlite and history.is_recorded(raw, f.name):
-                            # no session lock on SQLite: another process applied it meanwhile
+                    ) as tx:
+                        if unlocked and recorder.is_recorded(f.name):
+                            # another process applied it meanwhile
                             current = steps.get(f.name) if current is not None else None
                             continue
                         if progress:
@@ -159,9 +160,7 @@ class DeployFlows(ProjectBase):
                         if mode.transactional:
                             execute(conn, statements, name=f.name)
                             taken = int((time.perf_counter() - start) * 1000)
-                            database.with_commit(
-                                conn, history.insert_applied_sql(f.name, f.actual_checksum, taken)
-                            )
+                            tx.with_commit(recorder.applied_sql(f.name, f.actual_checksum, taken))
                         else:
                             self._run_with_progress(conn, f, start, mode)
                 except MigrationFailed as exc:
@@ -187,13 +186,13 @@ class DeployFlows(ProjectBase):
         """Record ``f`` as applied where boot already made its schema, running only its data
         statements (``UPDATE ...``), with the history row, in one transaction."""
         data = data_statements(f.up_statements())
-        raw = Raw(conn)
+        recorder = history.Recorder(conn)
         with database.transaction(
             conn,
             enabled=self.run_mode(f, data_only=True).transactional,
             fk_check=data if data else False,
         ):
-            if history.is_recorded(raw, f.name):
+            if recorder.is_recorded(f.name):
                 return  # another process recorded it meanwhile
             try:
                 execute(conn, data, name=f.name)
@@ -212,7 +211,7 @@ class DeployFlows(ProjectBase):
             note = "schema already matched; not run"
             if data:
                 note = f"schema already matched; its {len(data)} data statement(s) were run"
-            history.insert_applied(raw, f.name, f.actual_checksum, 0, note)
+            recorder.applied_once(f.name, f.actual_checksum, 0, note)
         result.recorded.append(f.name)
         if data:
             result.data_run[f.name] = len(data)
@@ -221,27 +220,21 @@ class DeployFlows(ProjectBase):
         self, conn: Connection, f: MigrationFile, start: float, mode: RunMode
     ) -> None:
         statements = f.up_statements()
-        history.record(
-            conn,
-            f.name,
-            f.actual_checksum,
-            execution_ms=0,
-            status=history.RUNNING,
-            note=f"{len(statements)} statement(s)",
-        )
+        recorder = history.Recorder(conn)
+        recorder.started(f.name, f.actual_checksum, len(statements))
         try:
             execute(
                 conn,
                 statements,
                 name=f.name,
-                on_statement=lambda i: history.update(conn, f.name, statements_done=i),
+                on_statement=lambda i: recorder.progressed(f.name, i),
             )
         except MigrationFailed as exc:
             done = (exc.index or 1) - 1
             if done == 0 and exc.lock_timeout and not _builds_concurrently(exc.statement):
-                history.forget(conn, f.name)  # one statement that did nothing: no record
+                recorder.withdrawn(f.name)  # one statement that did nothing: no record
                 raise _not_applied(exc) from None
-            history.update(conn, f.name, status=history.FAILED, statements_done=done, note=str(exc))
+            recorder.failed(f.name, statements_done=done, error=str(exc))
             raise exc.explained(
                 Text(
                     f"{done} of {len(statements)} statement(s) before it were applied and stay "
@@ -252,14 +245,7 @@ class DeployFlows(ProjectBase):
                 )
             ) from None
         ms_taken = int((time.perf_counter() - start) * 1000)
-        history.update(
-            conn,
-            f.name,
-            status=history.APPLIED,
-            execution_ms=ms_taken,
-            statements_done=len(statements),
-            note=None,
-        )
+        recorder.finished(f.name, execution_ms=ms_taken, statements=len(statements))
 
     # -- resolve, baseline, reset ------------------------------------------------------------
 
@@ -277,16 +263,13 @@ class DeployFlows(ProjectBase):
                     )
                 with database.transaction(conn, fk_check=False):
                     history.ensure_tables(conn)
+                    recorder = history.Recorder(conn)
                     if applied:
-                        history.update(
-                            conn,
-                            f.name,
-                            status=history.APPLIED,
-                            checksum=f.actual_checksum,
-                            note=f"resolved by hand after {row.statements_done} statement(s)",
+                        recorder.resolved(
+                            f.name, f.actual_checksum, statements_done=row.statements_done
                         )
                     else:
-                        history.forget(conn, f.name)
+                        recorder.rolled_back(f.name)
                     history.write_state(conn, None)  # the next boot compares by reflection
         return f"{row.status} after {row.statements_done} statement(s)"
 
@@ -303,15 +286,10 @@ class DeployFlows(ProjectBase):
                 with database.transaction(conn, fk_check=False):
                     history.ensure_tables(conn)
                     rows = {r.name for r in history.read_history(conn) or []}
+                    recorder = history.Recorder(conn)
                     for f in files:
                         if f.name not in rows:
-                            history.record(
-                                conn,
-                                f.name,
-                                f.actual_checksum,
-                                execution_ms=0,
-                                note="baseline: not run",
-                            )
+                            recorder.applied(f.name, f.actual_checksum, note="baseline: not run")
                             recorded.append(f.name)
                     if ms is not None and not self._drift_against(conn, ms):
                         history.write_state(conn, snap_mod.fingerprint(ms), ms)

@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy.engine import Connection
 
 from vertz_engine.db import backup, database, history, recovery
-from vertz_engine.db.facts import BlockingChange, annotate, problems
+from vertz_engine.db.facts import BlockingChange, annotate
 from vertz_engine.db.runner import execute
 from vertz_engine.errors import (
     InvalidName,
@@ -159,7 +159,7 @@ class DevFlows(RewindFlows):
         plan = diff(base, target, renames=renames, questioner=questioner)
         if verify_renames:
             check_renames(plan, renames or {})
-        found = problems(conn, plan, set(base["tables"]))
+        found = annotate(conn, plan, set(base["tables"]), in_transaction=self.transactional())
         if found:
             raise BlockingChange(
                 "these changes would fail on the rows the database has; nothing was changed:\n  "
@@ -247,7 +247,7 @@ class DevFlows(RewindFlows):
                 base = self._base(conn, history.read_state(conn))
                 if base is not None:
                     local_plan = diff(base, plan.new, renames=plan.chosen_renames())
-                    found = problems(conn, local_plan, set(base["tables"]))
+                    found = annotate(conn, local_plan, set(base["tables"]))
                     if found:
                         raise BlockingChange(
                             "these changes would fail on the rows the local database has; "

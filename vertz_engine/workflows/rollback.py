@@ -96,7 +96,7 @@ class RollbackFlows(ProjectBase):
                 execute(conn, statements, name=f"{f.name} (rollback)")
             else:
                 self._run_recorded(conn, f, statements, skip, mode.why_not)
-            history.forget(conn, f.name)
+            history.Recorder(conn).rolled_back(f.name)
             known = trusted and st is not None and st.fingerprint == fps.get(f.name) and prev_fp
             history.write_state(conn, prev_fp if known else None)
         return True
@@ -107,19 +107,18 @@ class RollbackFlows(ProjectBase):
         """Run rollback statements one by one, counting them in the history row."""
         # from the first statement on, no record may say the schema is intact
         history.write_state(conn, None)
-        history.update(conn, f.name, status=history.ROLLING_BACK, statements_done=skip)
+        recorder = history.Recorder(conn)
+        recorder.rolling_back(f.name, statements_done=skip)
         try:
             execute(
                 conn,
                 statements[skip:],
                 name=f"{f.name} (rollback)",
-                on_statement=lambda i: history.update(conn, f.name, statements_done=skip + i),
+                on_statement=lambda i: recorder.progressed(f.name, skip + i),
             )
         except MigrationFailed as exc:
             done = skip + (exc.index or 1) - 1
-            history.update(
-                conn, f.name, status=history.ROLLBACK_FAILED, statements_done=done, note=str(exc)
-            )
+            recorder.rollback_failed(f.name, statements_done=done, error=str(exc))
             raise exc.explained(
                 Text(
                     f"{done} of {len(statements)} rollback statement(s) ran and stay applied "
