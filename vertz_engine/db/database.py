@@ -89,12 +89,9 @@ def _sqlite_pragma(conn: Connection, name: str) -> int:
 
 
 class Transaction:
-    """A unit of work :func:`transaction` opened: whether it is one transaction
-    (``atomic``), and the statements to run last (see :meth:`with_commit`)."""
+    """A unit of work :func:`transaction` opened, and the statements it runs last."""
 
-    def __init__(self, conn: Connection, *, atomic: bool) -> None:
-        self.conn = conn
-        self.atomic = atomic
+    def __init__(self) -> None:
         self.last: list[str] = []
 
     def with_commit(self, sql: str) -> None:
@@ -116,7 +113,7 @@ def transaction(
     the transaction left pointing nowhere (see :mod:`sqlite_fk`): on every table
     (``fk_check=True``), on the tables the given statements name, or not at all (false or
     no statements)."""
-    tx = Transaction(conn, atomic=enabled)
+    tx = Transaction()
     if not enabled:
         yield tx
         for sql in tx.last:
