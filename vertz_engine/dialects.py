@@ -72,6 +72,13 @@ class Traits:
     char_length: str = "CHAR_LENGTH"
     # TEXT holds at most 64 KiB: flask-vertz's documents (snapshots, notes) need LONGTEXT
     short_text: bool = False
+    # indexes build without blocking writes (CREATE INDEX CONCURRENTLY, outside a
+    # transaction) and constraints are added NOT VALID, then validated apart (PostgreSQL)
+    concurrent_indexes: bool = False
+    # the ALTER clauses that make the server refuse, rather than copy the table, where it
+    # cannot change it online: for indexes (and UNIQUE), and for ADD COLUMN (MySQL/MariaDB)
+    online_index: tuple[str, ...] = ()
+    online_add_column: tuple[str, ...] = ()
 
     # -- what a plan must do on this database (plan/), all False unless the database says so
     # BOOLEAN and UUID are types of their own (literals false, '0000...-0000'), not integers
@@ -159,6 +166,7 @@ POSTGRESQL = Traits(
     table_rename_keeps_derived_names=True,
     commit_in_one_round_trip=True,
     error_aborts_transaction=True,
+    concurrent_indexes=True,
 )
 
 MYSQL = Traits(
@@ -183,6 +191,9 @@ MYSQL = Traits(
     alters_table_options=True,
     keeps_foreign_key_index=True,
     short_text=True,
+    online_index=("ALGORITHM=INPLACE", "LOCK=NONE"),
+    # MySQL 8.0.12+ adds a column at the end instantly; INPLACE there would rebuild the table
+    online_add_column=("ALGORITHM=INSTANT",),
 )
 
 MARIADB = replace(
@@ -190,6 +201,8 @@ MARIADB = replace(
     name="mariadb",
     label="MariaDB",
     type_aliases=_frozen({"BOOLEAN": "TINYINT(1)", "JSON": "LONGTEXT"}),
+    # MariaDB's INPLACE includes INSTANT (10.3+) and refuses what would copy
+    online_add_column=("ALGORITHM=INPLACE", "LOCK=NONE"),
 )
 
 _BY_NAME: dict[str, Traits] = {

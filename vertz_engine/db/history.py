@@ -240,6 +240,10 @@ class Recorder:
             name, status=APPLIED, execution_ms=execution_ms, statements_done=statements, note=None
         )
 
+    def resumed(self, name: str) -> None:
+        """A file of steps that failed or was interrupted runs again from where it stopped."""
+        self._update(name, status=RUNNING)
+
     def failed(self, name: str, *, statements_done: int, error: str) -> None:
         self._update(name, status=FAILED, statements_done=statements_done, note=error)
 

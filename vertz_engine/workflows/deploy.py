@@ -16,7 +16,7 @@ import time
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from vertz_engine.db import database, history, identity
+from vertz_engine.db import database, history, identity, step_runner
 from vertz_engine.db.runner import data_statements, execute
 from vertz_engine.dialects import traits
 from vertz_engine.errors import (
@@ -79,7 +79,7 @@ class DeployFlows(ProjectBase):
                 rows = history.read_history(conn) or []
                 folder.check(self.migrations_dir, files, rows, self.safe_url())
                 self._verify_history(files, rows)
-                applied = {r.name for r in rows}
+                applied = {r.name for r in rows if r.status == history.APPLIED}
                 self._verify_order(files, applied, allow_out_of_order)
                 pending = [f for f in files if f.name not in applied]
                 if dry_run or (self.production and not force):
@@ -113,7 +113,6 @@ class DeployFlows(ProjectBase):
         progress: ProgressFn | None,
     ) -> None:
         empty_fp = snap_mod.fingerprint(self.empty())
-        recorder = history.Recorder(conn)
         with database.transaction(conn, fk_check=False):
             history.ensure_tables(conn)
             current = history.read_fingerprint(conn)
@@ -128,8 +127,6 @@ class DeployFlows(ProjectBase):
         # the last pending position of each step's fingerprint: "is the database's schema
         # the step of this file or a later one" in one lookup (no scan of the rest)
         last_step_at = {steps.get(f.name): i for i, f in enumerate(pending)}
-        # no session lock (SQLite): another process may apply a file meanwhile
-        unlocked = not traits(conn).advisory_lock
         with database.sqlite_session(conn):
             for i, f in enumerate(pending):
                 if (
@@ -142,31 +139,14 @@ class DeployFlows(ProjectBase):
                     # the file's data statements still run.
                     self._record_matched(conn, f, result)
                     continue
-                mode = self.run_mode(f)
-                statements = f.up_statements()
-                try:
-                    with database.transaction(
-                        conn,
-                        enabled=mode.transactional,
-                        fk_check=statements if _may_break_references(f) else False,
-                    ) as tx:
-                        if unlocked and recorder.is_recorded(f.name):
-                            # another process applied it meanwhile
-                            current = steps.get(f.name) if current is not None else None
-                            continue
-                        if progress:
-                            progress(f.name)
-                        start = time.perf_counter()
-                        if mode.transactional:
-                            execute(conn, statements, name=f.name)
-                            taken = int((time.perf_counter() - start) * 1000)
-                            tx.with_commit(recorder.applied_sql(f.name, f.actual_checksum, taken))
-                        else:
-                            self._run_with_progress(conn, f, start, mode)
-                except MigrationFailed as exc:
-                    if exc.lock_timeout and mode.transactional:
-                        raise _not_applied(exc) from None
-                    raise
+                if f.steps() is not None:
+                    if progress:
+                        progress(f.name)
+                    step_runner.run_file(conn, f)
+                elif not self._run_whole(conn, f, progress):
+                    # no session lock on SQLite: another process applied it meanwhile
+                    current = steps.get(f.name) if current is not None else None
+                    continue
                 idx = order[f.name]
                 prev_fp = steps.get(files[idx - 1].name) if idx > 0 else empty_fp
                 new_fp = steps.get(f.name)
@@ -181,6 +161,35 @@ class DeployFlows(ProjectBase):
         if current is not None:
             with database.transaction(conn, fk_check=False):
                 history.write_state(conn, current, ms if current == last_fp else None)
+
+    def _run_whole(self, conn: Connection, f: MigrationFile, progress: ProgressFn | None) -> bool:
+        """Run a file without steps as one unit; False when another process applied it
+        meanwhile (a database without a session lock: SQLite)."""
+        mode = self.run_mode(f)
+        statements = f.up_statements()
+        recorder = history.Recorder(conn)
+        try:
+            with database.transaction(
+                conn,
+                enabled=mode.transactional,
+                fk_check=statements if _may_break_references(f) else False,
+            ) as tx:
+                if not traits(conn).advisory_lock and recorder.is_recorded(f.name):
+                    return False
+                if progress:
+                    progress(f.name)
+                start = time.perf_counter()
+                if mode.transactional:
+                    execute(conn, statements, name=f.name)
+                    taken = int((time.perf_counter() - start) * 1000)
+                    tx.with_commit(recorder.applied_sql(f.name, f.actual_checksum, taken))
+                else:
+                    self._run_with_progress(conn, f, start, mode)
+        except MigrationFailed as exc:
+            if exc.lock_timeout and mode.transactional:
+                raise _not_applied(exc) from None
+            raise
+        return True
 
     def _record_matched(self, conn: Connection, f: MigrationFile, result: DeployResult) -> None:
         """Record ``f`` as applied where boot already made its schema, running only its data

@@ -19,7 +19,7 @@ from vertz_engine.errors import (
 )
 from vertz_engine.files import file_format, migration_file, snapshot_file
 from vertz_engine.gcpause import gc_paused
-from vertz_engine.plan import render
+from vertz_engine.plan import render, safe_forms
 from vertz_engine.plan.diff import diff, reverse
 from vertz_engine.plan.model import Plan
 from vertz_engine.plan.renames import Questioner, declined_hint, default_questioner
@@ -257,7 +257,7 @@ class DevFlows(RewindFlows):
                             problems=found,
                         )
         dialect = self.engine.dialect
-        up = render.render(plan, dialect)
+        up = migration_file.with_step_markers(safe_forms.steps(plan, dialect))
         down_plan = reverse(plan)
         down = render.render(down_plan, dialect)
         up_notes = [

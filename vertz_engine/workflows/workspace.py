@@ -11,7 +11,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from vertz_engine.db import database, history, identity, recovery
+from vertz_engine.db import database, history, identity, recovery, step_runner
 from vertz_engine.errors import ChecksumMismatch, SnapshotError, VertzError
 from vertz_engine.files import migration_file, snapshot_file
 from vertz_engine.files.migration_file import MigrationFile
@@ -145,7 +145,9 @@ class ProjectBase:
     def _verify_history(self, files: list[MigrationFile], rows: list[history.HistoryRow]) -> None:
         by_name = {f.name: f for f in files}
         for row in rows:
-            if row.status != history.APPLIED:
+            if row.status != history.APPLIED and not step_runner.resumable(
+                row, by_name.get(row.name)
+            ):
                 raise VertzError(recovery.unfinished_message(row, by_name.get(row.name)))
             f = by_name.get(row.name)
             if f is not None and not f.matches(row.checksum):
