@@ -192,7 +192,8 @@ MYSQL = Traits(
     keeps_foreign_key_index=True,
     short_text=True,
     online_index=("ALGORITHM=INPLACE", "LOCK=NONE"),
-    # MySQL 8.0.12+ adds a column at the end instantly; INPLACE there would rebuild the table
+    # MySQL 8.0.12+ and MariaDB 10.3+ add a column at the end instantly (MySQL's INPLACE
+    # would rebuild the table); where they cannot, they refuse at once
     online_add_column=("ALGORITHM=INSTANT",),
 )
 
@@ -201,8 +202,6 @@ MARIADB = replace(
     name="mariadb",
     label="MariaDB",
     type_aliases=_frozen({"BOOLEAN": "TINYINT(1)", "JSON": "LONGTEXT"}),
-    # MariaDB's INPLACE includes INSTANT (10.3+) and refuses what would copy
-    online_add_column=("ALGORITHM=INPLACE", "LOCK=NONE"),
 )
 
 _BY_NAME: dict[str, Traits] = {

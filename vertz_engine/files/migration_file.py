@@ -119,7 +119,7 @@ class MigrationFile:
         if all(m is None for m in marks):
             return None
         out: list[FileStep] = []
-        start, no_tx = 0, False
+        start, no_tx = 0, bool(marks[0])
         for i in range(1, len(statements) + 1):
             if i == len(statements) or marks[i] is not None:
                 if i > start:

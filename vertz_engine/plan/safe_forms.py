@@ -29,7 +29,7 @@ from vertz_engine.schema import constraint_names
 
 SqlStep = tuple[list[str], bool]  # statements, no_transaction
 
-_CREATE_INDEX = re.compile(r"^CREATE (UNIQUE )?INDEX ", re.I)
+_CREATE_INDEX = re.compile(r"^CREATE (UNIQUE )?INDEX (?!CONCURRENTLY)", re.I)
 _DROP_INDEX = re.compile(r"^DROP INDEX ", re.I)
 _FK_TAIL = re.compile(
     r"^ALTER TABLE .*? ADD (CONSTRAINT .+? )?FOREIGN KEY\s*\(.*?\) (REFERENCES .*)$", re.S
@@ -190,7 +190,6 @@ def _plain_column(op: ops.AddColumnOp) -> bool:
     return not (
         col.primary_key
         or col.unique
-        or col.foreign_keys
         or col.computed is not None
         or col.autoincrement is True
         or col.index
