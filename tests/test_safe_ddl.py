@@ -387,3 +387,49 @@ def expected_mysql(models_fn: Any) -> dict[str, Any]:
     finally:
         for _ in gen:
             pass
+
+
+def test_steps_are_read_from_markers_in_any_spacing(tmp_path: Path) -> None:
+    from vertz_engine.files import migration_file
+
+    body = (
+        "CREATE TABLE a (id INTEGER);\n\n"
+        "--   VERTZ:Step   no-transaction\nCREATE INDEX CONCURRENTLY ix ON a (id);\n\n"
+        "-- vertz:step\n-- a note\nALTER TABLE a ADD COLUMN b INTEGER;\n\nSELECT 1;\n"
+    )
+    path = tmp_path / "0001_steps.sql"
+    path.write_text(migration_file.render("0001_steps", [body], []))
+    steps = migration_file.parse(path, dialect="postgresql").steps()
+    assert steps is not None
+    assert [(len(s.statements), s.no_transaction, s.first) for s in steps] == [
+        (1, False, 1),
+        (1, True, 2),
+        (2, False, 3),
+    ]
+    plain = tmp_path / "0002_plain.sql"
+    plain.write_text(migration_file.render("0002_plain", ["SELECT 1;"], []))
+    assert migration_file.parse(plain).steps() is None
+
+
+def test_unique_index_left_invalid_by_duplicates_is_rebuilt_on_the_next_deploy(
+    make_app_on: Any, postgres_url: str, tmp_path: Path
+) -> None:
+    factory = make_app_on(postgres_url)
+    app = _dev(factory, _models(), "init")
+    engine = factory.engine(app)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO items (id, code) VALUES (1, 5), (2, 5)")
+    app = _dev(factory, _models(unique=True), "unique", "--create-only")
+    r = run(app, "migrate", "deploy")
+    assert r.exit_code == 1
+    assert "The next deploy resumes 0002_unique at statement 1" in r.output, r.output
+    with engine.begin() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM pg_index WHERE NOT indisvalid").scalar()
+        conn.exec_driver_sql("UPDATE items SET code = 6 WHERE id = 2")
+    r = run(app, "migrate", "deploy")
+    assert r.exit_code == 0, r.output
+    with engine.connect() as conn:
+        assert (
+            conn.exec_driver_sql("SELECT count(*) FROM pg_index WHERE NOT indisvalid").scalar() == 0
+        )
+    assert reflect(engine) == _oracle(_models(unique=True))
