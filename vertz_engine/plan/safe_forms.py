@@ -7,9 +7,10 @@ foreign keys and named CHECKs are added ``NOT VALID`` and validated in the next 
 transaction, which takes no lock that blocks writes); a new foreign key column carries its
 ``REFERENCES`` inline; SET NOT NULL goes through ``CHECK (c IS NOT NULL) NOT VALID``,
 ``VALIDATE``, ``SET NOT NULL`` (which uses the validated check instead of a scan), then the
-check is dropped. MySQL/MariaDB: ``CREATE``/``DROP INDEX``, ``ADD UNIQUE`` and plain ``ADD
+check is dropped. MySQL/MariaDB: ``CREATE INDEX``, ``ADD UNIQUE`` and plain ``ADD
 COLUMN`` carry the traits' online clauses, so the server refuses instead of copying the table;
-foreign keys, CHECKs and ``MODIFY`` stay plain (the server cannot do them online).
+foreign keys, CHECKs and ``MODIFY`` stay plain (the server cannot do them online), and so
+does ``DROP INDEX`` (metadata only; MariaDB's takes no ALGORITHM clause).
 
 Tables the same plan creates, and everything on SQLite, render exactly as :func:`render.render`.
 """
@@ -30,7 +31,6 @@ from vertz_engine.schema import constraint_names
 SqlStep = tuple[list[str], bool]  # statements, no_transaction
 
 _CREATE_INDEX = re.compile(r"^CREATE (UNIQUE )?INDEX (?!CONCURRENTLY)", re.I)
-_DROP_INDEX = re.compile(r"^DROP INDEX ", re.I)
 _FK_TAIL = re.compile(
     r"^ALTER TABLE .*? ADD (CONSTRAINT .+? )?FOREIGN KEY\s*\(.*?\) (REFERENCES .*)$", re.S
 )
@@ -169,9 +169,7 @@ def _mysql(db: Traits, statements: list[str], change: Change) -> list[str]:
     out = []
     for s in statements:
         bare = _bare(s)
-        if isinstance(op, (ops.CreateIndexOp, ops.DropIndexOp)) and (
-            _CREATE_INDEX.match(bare) or _DROP_INDEX.match(bare)
-        ):
+        if isinstance(op, ops.CreateIndexOp) and _CREATE_INDEX.match(bare):
             s = f"{bare} {' '.join(db.online_index)};"
         elif isinstance(op, ops.CreateUniqueConstraintOp) and bare.upper().startswith("ALTER"):
             s = f"{bare}, {', '.join(db.online_index)};"
