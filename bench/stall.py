@@ -1,6 +1,6 @@
 """Writer stall during a schema change: the plain form against the generated (safe) form.
 
-    .venv/bin/python -m bench.stall [--rows 200000] [--pg-url URL] [--kinds index,unique]
+    .venv/bin/python -m bench.stall [--rows 1000000] [--pg-url URL] [--kinds index,unique]
 
 For each change kind, on a PostgreSQL table of ``--rows`` rows, a writer thread updates one
 row every 2 ms and records its longest update (the stall):
@@ -150,7 +150,7 @@ def one_kind(base: str, kind: str, rows: int) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.stall", description=__doc__.split("\n")[0])
-    p.add_argument("--rows", type=int, default=200_000)
+    p.add_argument("--rows", type=int, default=1_000_000)
     p.add_argument("--pg-url", default=os.environ.get("VERTZ_BENCH_POSTGRES_URL", DEFAULT_PG))
     p.add_argument("--kinds", default=",".join(KINDS))
     p.add_argument("--out", type=Path, default=Path(__file__).with_name("results-stall.json"))
