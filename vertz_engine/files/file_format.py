@@ -4,7 +4,8 @@ Every marker a file can hold (the header lines, ``-- @rollback``,
 ``-- vertz:no-transaction``, ``-- vertz:step``, ``-- vertz:destructive ...``,
 ``-- vertz:outside-transaction``) is spelled here and only here, and the file markers are
 recognised with any case and any spaces or tabs around them, so a file that an editor or a
-person spaced differently means the same thing everywhere. Everything else that writes or reads a marker imports it from here.
+person spaced differently means the same thing everywhere. Everything else that writes or
+reads a marker imports it from here.
 
 The checksum covers the body (everything after the header), compared as a person reads
 it: line endings as LF, no trailing spaces or tabs on any line, no blank lines at the end.
