@@ -239,6 +239,7 @@ def _locks(url: str, setup: list[str], statement: str) -> set[str]:
             {"ShareUpdateExclusiveLock"},
         ),
     ],
+    ids=["foreign_key", "check"],
 )
 def test_validation_step_does_not_block_writers(
     make_app_on: Any, postgres_url: str, setup: list[str], plain: str, safe: str, locks: set[str]
