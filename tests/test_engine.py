@@ -102,7 +102,7 @@ def test_failed_migration_leaves_schema_and_history_as_they_were(tmp_path: Path)
         ):
             with database.transaction(conn):
                 execute(conn, statements, name="0002_x")
-                history.record(conn, "0002_x", "sha256:0", execution_ms=0)
+                history.Recorder(conn).applied("0002_x", "sha256:0")
         assert history.read_history(conn) == []
     assert reflect(engine) == before
     engine.dispose()

@@ -92,7 +92,7 @@ def adopt(project: Project, name: str = "adopted") -> AdoptResult:
     with project.ws.locked() as conn:
         with database.transaction(conn):
             history.ensure_tables(conn)
-            history.record(conn, f.name, f.actual_checksum, execution_ms=0, note=ADOPTED_NOTE)
+            history.Recorder(conn).applied(f.name, f.actual_checksum, note=ADOPTED_NOTE)
             Position.at(conn, adopted, fp)
     return AdoptResult(
         path=f.path,

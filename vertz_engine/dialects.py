@@ -62,6 +62,23 @@ class Traits:
     file_based: bool = False
     # the keyword prefixes of table/index options this database reads (mysql_engine, ...)
     option_prefixes: tuple[str, ...] = ()
+    # the statement that opens a transaction (SQLite: BEGIN IMMEDIATE takes the write lock now)
+    begin: str = "BEGIN"
+    # the last statements of a transaction can travel with its COMMIT, in one round trip
+    commit_in_one_round_trip: bool = False
+    # a failed statement aborts the whole transaction: a query that may fail needs a savepoint
+    error_aborts_transaction: bool = False
+    # the SQL function that counts a string's characters
+    char_length: str = "CHAR_LENGTH"
+    # TEXT holds at most 64 KiB: flask-vertz's documents (snapshots, notes) need LONGTEXT
+    short_text: bool = False
+    # indexes build without blocking writes (CREATE INDEX CONCURRENTLY, outside a
+    # transaction) and constraints are added NOT VALID, then validated apart (PostgreSQL)
+    concurrent_indexes: bool = False
+    # the ALTER clauses that make the server refuse, rather than copy the table, where it
+    # cannot change it online: for indexes (and UNIQUE), and for ADD COLUMN (MySQL/MariaDB)
+    online_index: tuple[str, ...] = ()
+    online_add_column: tuple[str, ...] = ()
 
     # -- what a plan must do on this database (plan/), all False unless the database says so
     # BOOLEAN and UUID are types of their own (literals false, '0000...-0000'), not integers
@@ -121,6 +138,8 @@ SQLITE = Traits(
     advisory_lock=False,
     file_based=True,
     option_prefixes=("sqlite_",),
+    begin="BEGIN IMMEDIATE",
+    char_length="LENGTH",
 )
 
 POSTGRESQL = Traits(
@@ -146,6 +165,9 @@ POSTGRESQL = Traits(
     alter_type_using=True,
     alter_type_drops_named_check=True,
     table_rename_keeps_derived_names=True,
+    commit_in_one_round_trip=True,
+    error_aborts_transaction=True,
+    concurrent_indexes=True,
 )
 
 MYSQL = Traits(
@@ -169,6 +191,11 @@ MYSQL = Traits(
     ),
     alters_table_options=True,
     keeps_foreign_key_index=True,
+    short_text=True,
+    online_index=("ALGORITHM=INPLACE", "LOCK=NONE"),
+    # MySQL 8.0.12+ and MariaDB 10.3+ add a column at the end instantly (MySQL's INPLACE
+    # would rebuild the table); where they cannot, they refuse at once
+    online_add_column=("ALGORITHM=INSTANT",),
 )
 
 MARIADB = replace(

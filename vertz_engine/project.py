@@ -18,7 +18,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from vertz_engine.db.backup import Backup
+from vertz_engine.db.backup_items import Backup
 from vertz_engine.files.migration_file import MigrationFile
 from vertz_engine.plan.model import Plan
 from vertz_engine.plan.renames import Questioner, RenameCandidate, default_questioner

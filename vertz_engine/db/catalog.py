@@ -14,11 +14,12 @@ from collections.abc import Iterable
 
 from sqlalchemy.engine import Connection
 
+from vertz_engine.dialects import Family, known, traits
 from vertz_engine.schema.snapshot import RESERVED_PREFIX
 
 _GLOBAL = "/* all */ "  # a query whose rows are not per table: never filtered by table
 
-_QUERIES: dict[str, list[str]] = {
+_QUERIES: dict[Family, list[str]] = {  # per family: MariaDB speaks MySQL's catalog
     "sqlite": [
         "SELECT tbl_name, type, name, sql FROM sqlite_master "
         f"WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND tbl_name NOT LIKE '{RESERVED_PREFIX}%' "
@@ -73,8 +74,7 @@ def fingerprint(conn: Connection, tables: Iterable[str] | None = None) -> str | 
     """The catalog fingerprint of ``tables`` (default: all but flask-vertz's own), or None
     for a database this does not know how to read. Every query's first column is the table,
     so tables outside the models (another tool's, say) do not count."""
-    name = "mysql" if conn.dialect.name == "mariadb" else conn.dialect.name
-    queries = _QUERIES.get(name)
+    queries = _QUERIES.get(traits(conn).family) if known(conn.dialect.name) else None
     if not queries:
         return None
     wanted = set(tables) if tables is not None else None

@@ -7,20 +7,23 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from vertz_engine.dialects import Family, traits
 from vertz_engine.plan.constraint_lookup import check_columns, normalized_check
 
-_MYSQL_CHECKS = (
-    "SELECT CONSTRAINT_NAME, CHECK_CLAUSE FROM information_schema.TABLE_CONSTRAINTS "
+# where reflection misses checks, the catalog query that reads them (MariaDB's column-level
+# checks), per family
+_CHECKS_SQL: dict[Family, str] = {
+    "mysql": "SELECT CONSTRAINT_NAME, CHECK_CLAUSE FROM information_schema.TABLE_CONSTRAINTS "
     "NATURAL JOIN information_schema.CHECK_CONSTRAINTS "
-    "WHERE CONSTRAINT_SCHEMA = DATABASE() AND TABLE_NAME = %s AND CONSTRAINT_TYPE = 'CHECK'"
-)
+    "WHERE CONSTRAINT_SCHEMA = DATABASE() AND TABLE_NAME = %s AND CONSTRAINT_TYPE = 'CHECK'",
+}
 
 
 def _live(conn: Connection, table: sa.Table) -> list[tuple[str | None, str]]:
-    if conn.dialect.name in ("mysql", "mariadb"):
-        # read from the catalog: reflection misses MariaDB's column-level checks
+    sql = _CHECKS_SQL.get(traits(conn).family)
+    if sql is not None:
         try:
-            rows = conn.exec_driver_sql(_MYSQL_CHECKS, (table.name,)).all()
+            rows = conn.exec_driver_sql(sql, (table.name,)).all()
         except sa.exc.DBAPIError:  # a server without CHECK constraints (MySQL < 8.0.16)
             return []
         return [(str(r[0]), str(r[1])) for r in rows]

@@ -22,14 +22,12 @@ from sqlalchemy.engine import Connection, Engine
 
 from vertz_engine.db.raw import Raw
 from vertz_engine.db.sqlite_fk import ForeignKeyBaseline
+from vertz_engine.dialects import Traits, traits
 from vertz_engine.errors import DatabaseUnreachable, LockTimeout
 from vertz_engine.remedies import Setting, Text
 from vertz_engine.secrets import mask_url, mask_urls_in
 
 LOCK_NAME = "flask_vertz_migrations"
-IN_TRANSACTION = "vertz_in_transaction"  # conn.info key: our explicit BEGIN is open
-SQLITE_SESSION = "vertz_sqlite_session"  # conn.info key: foreign keys already off
-WITH_COMMIT = "vertz_with_commit"  # conn.info key: statements to send with the COMMIT
 PG_LOCK_KEY = zlib.crc32(LOCK_NAME.encode())  # a stable 32-bit key
 
 
@@ -49,7 +47,7 @@ def connect(engine: Engine, *, lock_timeout: float = 30.0) -> Iterator[Connectio
         raise DatabaseUnreachable(
             f"cannot connect to the database at {safe_url(engine)}: {mask_urls_in(reason)}"
         ) from None
-    sqlite = engine.dialect.name == "sqlite"
+    sqlite = traits(engine).sqlite
     busy_before = 0
     try:
         conn = conn.execution_options(isolation_level="AUTOCOMMIT", no_parameters=True)
@@ -78,7 +76,7 @@ def connect(engine: Engine, *, lock_timeout: float = 30.0) -> Iterator[Connectio
 
 def exists(engine: Engine) -> bool:
     """False for a SQLite file that does not exist yet (reading it must not create it)."""
-    if engine.dialect.name != "sqlite":
+    if not traits(engine).file_based:
         return True
     path = engine.url.database
     if not path or path == ":memory:" or path.startswith("file:"):
@@ -90,10 +88,22 @@ def _sqlite_pragma(conn: Connection, name: str) -> int:
     return int(conn.exec_driver_sql(f"PRAGMA {name}").scalar() or 0)
 
 
+class Transaction:
+    """A unit of work :func:`transaction` opened, and the statements it runs last."""
+
+    def __init__(self) -> None:
+        self.last: list[str] = []
+
+    def with_commit(self, sql: str) -> None:
+        """Run ``sql`` (literal, no parameters) as the last statement of the transaction;
+        where the database allows it, it travels with the COMMIT."""
+        self.last.append(sql)
+
+
 @contextmanager
 def transaction(
     conn: Connection, *, enabled: bool = True, fk_check: bool | Sequence[str] = True
-) -> Iterator[Connection]:
+) -> Iterator[Transaction]:
     """One transaction, owned by us (explicit BEGIN/COMMIT). ``enabled=False``: every
     statement on its own (whether a migration runs in a transaction is decided by
     :func:`vertz_engine.txmode.run_mode`, never here).
@@ -103,79 +113,69 @@ def transaction(
     the transaction left pointing nowhere (see :mod:`sqlite_fk`): on every table
     (``fk_check=True``), on the tables the given statements name, or not at all (false or
     no statements)."""
-    name = conn.dialect.name
-    sqlite = name == "sqlite"
+    tx = Transaction()
     if not enabled:
-        yield conn
-        for sql in conn.info.pop(WITH_COMMIT, []):
+        yield tx
+        for sql in tx.last:
             conn.exec_driver_sql(sql)
         return
+    t = traits(conn)
     raw = Raw(conn)
     with sqlite_session(conn):
-        raw.run("BEGIN IMMEDIATE" if sqlite else "BEGIN")
-        conn.info[IN_TRANSACTION] = True
+        raw.run(t.begin)
         try:
             baseline = None
-            if sqlite and fk_check:
+            if t.sqlite and fk_check:
                 scope = None if fk_check is True else list(fk_check)
                 baseline = ForeignKeyBaseline(raw, scope)
-            yield conn
-            last: list[str] = conn.info.pop(WITH_COMMIT, [])
-            if sqlite:
-                for sql in last:
-                    raw.run(sql)
-                last = []
-                if baseline is not None:
-                    baseline.verify(raw)
+            yield tx
+            if baseline is not None:
+                for sql in tx.last:
+                    raw.run(sql)  # the foreign key check sees the bookkeeping too
+                tx.last.clear()
+                baseline.verify(raw)
         except BaseException:
-            conn.info.pop(WITH_COMMIT, None)
             raw.run("ROLLBACK")
             raise
-        finally:
-            conn.info.pop(IN_TRANSACTION, None)
+        _commit(raw, tx.last, t)
+
+
+def _commit(raw: Raw, last: list[str], t: Traits) -> None:
+    try:
+        if t.commit_in_one_round_trip and last:
+            raw.run("; ".join([*last, "COMMIT"]))  # one round trip: bookkeeping and COMMIT
+        else:
+            for sql in last:
+                raw.run(sql)
+            raw.run("COMMIT")
+    except sa.exc.DBAPIError:
         try:
-            if name == "postgresql" and last:
-                raw.run("; ".join([*last, "COMMIT"]))  # one round trip: bookkeeping and COMMIT
-            else:
-                for sql in last:
-                    raw.run(sql)
-                raw.run("COMMIT")
+            raw.run("ROLLBACK")
         except sa.exc.DBAPIError:
-            try:
-                raw.run("ROLLBACK")
-            except sa.exc.DBAPIError:
-                pass  # the connection is gone; the server rolled back
-            raise
-
-
-def with_commit(conn: Connection, sql: str) -> None:
-    """Run ``sql`` (literal, no parameters) as the last statement of the open transaction;
-    on PostgreSQL it travels with the COMMIT."""
-    conn.info.setdefault(WITH_COMMIT, []).append(sql)
+            pass  # the connection is gone; the server rolled back
+        raise
 
 
 @contextmanager
 def sqlite_session(conn: Connection) -> Iterator[None]:
     """For a run of transactions on SQLite: foreign keys off once, before any of them (the
-    pragma does nothing inside a transaction), and back as they were after."""
-    if conn.dialect.name != "sqlite" or conn.info.get(SQLITE_SESSION):
+    pragma does nothing inside a transaction), and back as they were after. Inside another
+    session (or where they were off anyway) there is nothing to do: the pragma says so."""
+    if not traits(conn).sqlite or not _sqlite_pragma(conn, "foreign_keys"):
         yield
         return
-    fk_before = _sqlite_pragma(conn, "foreign_keys")
     conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
-    conn.info[SQLITE_SESSION] = True
     try:
         yield
     finally:
-        conn.info.pop(SQLITE_SESSION, None)
-        conn.exec_driver_sql(f"PRAGMA foreign_keys={fk_before}")
+        conn.exec_driver_sql("PRAGMA foreign_keys=1")
 
 
 @contextmanager
 def lock(conn: Connection, *, timeout: float) -> Iterator[None]:
     """The migration lock for the whole session (SQLite: each transaction locks instead)."""
-    name = conn.dialect.name
-    if name == "postgresql":
+    t = traits(conn)
+    if t.postgresql:
         deadline = time.monotonic() + timeout
         delay = 0.02
         while not conn.exec_driver_sql(f"SELECT pg_try_advisory_lock({PG_LOCK_KEY})").scalar():
@@ -193,7 +193,7 @@ def lock(conn: Connection, *, timeout: float) -> Iterator[None]:
             yield
         finally:
             conn.exec_driver_sql(f"SELECT pg_advisory_unlock({PG_LOCK_KEY})")
-    elif name in ("mysql", "mariadb"):
+    elif t.mysql:
         key = _mysql_lock_name(conn)
         got = conn.exec_driver_sql(f"SELECT GET_LOCK('{key}', {max(int(timeout), 0)})").scalar()
         if got != 1:

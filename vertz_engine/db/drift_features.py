@@ -5,12 +5,13 @@ tables (MySQL ENGINE and charset, SQLite AUTOINCREMENT and WITHOUT ROWID)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from vertz_engine.dialects import Family, traits
 from vertz_engine.schema import features
 
 _INDEX_KEYS = (
@@ -123,29 +124,43 @@ def _indexes(insp: Any, table: sa.Table, dialect: str) -> list[str]:
 
 
 def _table(conn: Connection, insp: Any, table: sa.Table) -> list[str]:
+    check = _TABLE_OPTIONS.get(traits(conn).family)
+    return check(conn, insp, table) if check is not None else []
+
+
+def _sqlite_table(conn: Connection, insp: Any, table: sa.Table) -> list[str]:
     out = []
-    name = conn.dialect.name
-    if name == "sqlite":
-        sql = conn.exec_driver_sql(
-            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table.name,)
-        ).scalar()
-        text = re.sub(r"\s+", " ", str(sql or "")).upper()
-        for key, live in (
-            ("sqlite_autoincrement", "AUTOINCREMENT" in text),
-            ("sqlite_with_rowid", not text.endswith("WITHOUT ROWID")),
-        ):
-            want = table.dialect_kwargs.get(key, key == "sqlite_with_rowid")
-            if bool(want) != live:
-                out.append(
-                    f"table {table.name}: {key.split('_', 1)[1]} is {live}, expected {bool(want)}"
-                )
-    elif name in ("mysql", "mariadb"):
-        live = insp.get_table_options(table.name)
-        for key, live_key in _MYSQL_TABLE_KEYS.items():
-            want = table.dialect_kwargs.get(key)
-            if want is not None and str(live.get(live_key, "")).lower() != str(want).lower():
-                out.append(
-                    f"table {table.name}: {key.split('_', 1)[1]} is {live.get(live_key)}, "
-                    f"expected {want}"
-                )
+    sql = conn.exec_driver_sql(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table.name,)
+    ).scalar()
+    text = re.sub(r"\s+", " ", str(sql or "")).upper()
+    for key, live in (
+        ("sqlite_autoincrement", "AUTOINCREMENT" in text),
+        ("sqlite_with_rowid", not text.endswith("WITHOUT ROWID")),
+    ):
+        want = table.dialect_kwargs.get(key, key == "sqlite_with_rowid")
+        if bool(want) != live:
+            out.append(
+                f"table {table.name}: {key.split('_', 1)[1]} is {live}, expected {bool(want)}"
+            )
     return out
+
+
+def _mysql_table(conn: Connection, insp: Any, table: sa.Table) -> list[str]:
+    out = []
+    live = insp.get_table_options(table.name)
+    for key, live_key in _MYSQL_TABLE_KEYS.items():
+        want = table.dialect_kwargs.get(key)
+        if want is not None and str(live.get(live_key, "")).lower() != str(want).lower():
+            out.append(
+                f"table {table.name}: {key.split('_', 1)[1]} is {live.get(live_key)}, "
+                f"expected {want}"
+            )
+    return out
+
+
+# the table options each family keeps where Alembic's comparator does not look
+_TABLE_OPTIONS: dict[Family, Callable[[Connection, Any, sa.Table], list[str]]] = {
+    "sqlite": _sqlite_table,
+    "mysql": _mysql_table,
+}

@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from vertz_engine.db.database import IN_TRANSACTION
+from vertz_engine.dialects import traits
 from vertz_engine.errors import VertzError
 from vertz_engine.plan.model import BLOCKING, Change, Plan
 from vertz_engine.remedies import Text
@@ -23,40 +23,48 @@ class BlockingChange(VertzError):
         self.problems = problems
 
 
-def _count(conn: Connection, sql: str) -> int | None:
-    # Inside a PostgreSQL transaction a failed query aborts the transaction: guard it.
-    guard = conn.dialect.name == "postgresql" and conn.info.get(IN_TRANSACTION)
-    if guard:
-        conn.exec_driver_sql("SAVEPOINT vertz_fact")
-    try:
-        value = int(conn.exec_driver_sql(sql).scalar() or 0)
-    except sa.exc.DBAPIError:  # the table or column is not there (yet): no fact
+class _Counter:
+    """Counts rows; a query that fails (a table or column not there yet) is no fact. Where a
+    failed query aborts the open transaction (PostgreSQL) it runs inside a savepoint."""
+
+    def __init__(self, conn: Connection, *, in_transaction: bool) -> None:
+        self.conn = conn
+        self.guard = in_transaction and traits(conn).error_aborts_transaction
+        self.char_length = traits(conn).char_length
+
+    def __call__(self, sql: str) -> int | None:
+        conn, guard = self.conn, self.guard
         if guard:
-            conn.exec_driver_sql("ROLLBACK TO SAVEPOINT vertz_fact")
-        return None
-    if guard:
-        conn.exec_driver_sql("RELEASE SAVEPOINT vertz_fact")
-    return value
+            conn.exec_driver_sql("SAVEPOINT vertz_fact")
+        try:
+            value = int(conn.exec_driver_sql(sql).scalar() or 0)
+        except sa.exc.DBAPIError:  # the table or column is not there (yet): no fact
+            if guard:
+                conn.exec_driver_sql("ROLLBACK TO SAVEPOINT vertz_fact")
+            return None
+        if guard:
+            conn.exec_driver_sql("RELEASE SAVEPOINT vertz_fact")
+        return value
 
 
-def annotate(conn: Connection, plan: Plan, existing: set[str]) -> list[str]:
-    """Set ``change.fact`` where the rows say something; return the blocking problems."""
+def annotate(
+    conn: Connection, plan: Plan, existing: set[str], *, in_transaction: bool = False
+) -> list[str]:
+    """Set ``change.fact`` where the rows say something; return the blocking problems (what
+    the blocking changes of ``plan`` would hit). ``in_transaction``: ``conn`` is inside a
+    :func:`~vertz_engine.db.database.transaction` that a failed count must not abort."""
     q = conn.dialect.identifier_preparer
+    count = _Counter(conn, in_transaction=in_transaction)
     problems: list[str] = []
     for change in plan.changes():
         if change.table not in existing:
             continue
-        fact, blocking = _fact(conn, change, q.quote, plan)
+        fact, blocking = _fact(count, change, q.quote, plan)
         if fact:
             change.fact = fact
             if blocking and change.level == BLOCKING:
                 problems.append(f"{change.describe()}: {fact}{_advice(change)}")
     return problems
-
-
-def problems(conn: Connection, plan: Plan, existing: set[str]) -> list[str]:
-    """What the blocking changes of ``plan`` would hit in ``conn``'s rows."""
-    return annotate(conn, plan, existing)
 
 
 def _advice(change: Change) -> str:
@@ -74,35 +82,31 @@ def _advice(change: Change) -> str:
     return ""
 
 
-def _fact(conn: Connection, change: Change, quote: Any, plan: Plan) -> tuple[str, bool]:
+def _fact(count: _Counter, change: Change, quote: Any, plan: Plan) -> tuple[str, bool]:
     t = quote(change.table)
     op = change.op
     if change.kind == "drop_table":
-        n = _count(conn, f"SELECT COUNT(*) FROM {t}")
+        n = count(f"SELECT COUNT(*) FROM {t}")
         return (f"{n} row(s) are lost", False) if n else ("", False)
     if change.kind == "drop_column" and change.column:
         c = quote(change.column)
-        n = _count(conn, f"SELECT COUNT(*) FROM {t} WHERE {c} IS NOT NULL")
+        n = count(f"SELECT COUNT(*) FROM {t} WHERE {c} IS NOT NULL")
         return (f"{n} value(s) are lost", False) if n else ("", False)
     if change.kind == "add_column":
         if change.level != BLOCKING:
             return "", False
-        n = _count(conn, f"SELECT COUNT(*) FROM {t}")
+        n = count(f"SELECT COUNT(*) FROM {t}")
         return (f"the table has {n} row(s)", True) if n else ("", False)
     if change.kind == "alter_column" and change.column:
         c = quote(change.column)
         if getattr(op, "modify_nullable", None) is False:
-            n = _count(conn, f"SELECT COUNT(*) FROM {t} WHERE {c} IS NULL")
+            n = count(f"SELECT COUNT(*) FROM {t} WHERE {c} IS NULL")
             if n:
                 return f"{n} row(s) hold NULL", True
         length = getattr(getattr(op, "modify_type", None), "length", None)
         if isinstance(length, int):
-            fn = (
-                "CHAR_LENGTH"
-                if conn.dialect.name in ("mysql", "mariadb", "postgresql")
-                else "LENGTH"
-            )
-            n = _count(conn, f"SELECT COUNT(*) FROM {t} WHERE {fn}({c}) > {length}")
+            fn = count.char_length
+            n = count(f"SELECT COUNT(*) FROM {t} WHERE {fn}({c}) > {length}")
             if n:
                 return f"{n} value(s) are longer than {length}", True
         return "", False
@@ -110,8 +114,7 @@ def _fact(conn: Connection, change: Change, quote: Any, plan: Plan) -> tuple[str
     if cols:
         joined = ", ".join(quote(c) for c in cols)
         not_null = " AND ".join(f"{quote(c)} IS NOT NULL" for c in cols)
-        n = _count(
-            conn,
+        n = count(
             f"SELECT COUNT(*) FROM (SELECT {joined} FROM {t} WHERE {not_null} "
             f"GROUP BY {joined} HAVING COUNT(*) > 1) dup",
         )
@@ -122,8 +125,7 @@ def _fact(conn: Connection, change: Change, quote: Any, plan: Plan) -> tuple[str
             return "", False
         c, r = quote(fk["columns"][0]), quote(fk["referred_columns"][0])
         ref = quote(fk["referred_table"])
-        n = _count(
-            conn,
+        n = count(
             f"SELECT COUNT(*) FROM {t} WHERE {c} IS NOT NULL AND {c} NOT IN (SELECT {r} FROM {ref})",
         )
         return (f"{n} row(s) point nowhere", True) if n else ("", False)

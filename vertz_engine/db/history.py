@@ -30,6 +30,7 @@ APPLIED, FAILED, RUNNING = "applied", "failed", "running"
 # or failed part-way; ``statements_done`` counts rollback statements
 ROLLING_BACK, ROLLBACK_FAILED = "rolling_back", "rollback_failed"
 
+
 _md = sa.MetaData()
 history = sa.Table(
     HISTORY_TABLE,
@@ -174,57 +175,113 @@ def write_state(conn: Connection, fingerprint: str | None, snap: Snapshot | None
         )
 
 
-def record(
-    conn: Connection,
-    name: str,
-    checksum: str,
-    *,
-    execution_ms: int,
-    status: str = APPLIED,
-    statements_done: int = 0,
-    note: str | None = None,
-) -> None:
-    conn.execute(sa.delete(history).where(history.c.name == name))
-    conn.execute(
-        sa.insert(history).values(
-            name=name,
-            checksum=checksum,
-            applied_at=now(),
-            execution_ms=execution_ms,
-            status=status,
-            statements_done=statements_done,
-            note=note,
-        )
-    )
-
-
-def forget(conn: Connection, name: str) -> None:
-    conn.execute(sa.delete(history).where(history.c.name == name))
-
-
 def user_tables(conn: Connection) -> list[str]:
     """Tables in the database that are not flask-vertz's own."""
     names: list[Any] = sa.inspect(conn).get_table_names()
     return [n for n in names if not n.startswith(snap_mod.RESERVED_PREFIX)]
 
 
-def update(conn: Connection, name: str, **values: object) -> None:
-    """Change columns of one history row (progress, status, note)."""
-    conn.execute(sa.update(history).where(history.c.name == name).values(**values))
+class Recorder:
+    """The one owner of the history table's rows: every insert, update and delete of a row of
+    ``_vertz_migrations`` is one of these named operations (reads are :func:`read_history`).
 
+    A file that runs in one transaction is recorded ``applied`` with it (:meth:`applied`,
+    or :meth:`applied_sql` to send the row with the COMMIT). One that runs statement by
+    statement is :meth:`started`, counts :meth:`progressed`, and ends :meth:`finished` or
+    :meth:`failed`; a rollback likewise (:meth:`rolling_back`, :meth:`rollback_failed`,
+    :meth:`rolled_back`). :meth:`resolved` and :meth:`rolled_back` record what was done by
+    hand."""
 
-# -- the hot path of a deploy: plain SQL through the DBAPI cursor ----------------------------
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self._raw: Raw | None = None
 
+    @property
+    def raw(self) -> Raw:
+        # the hot path of a deploy: plain SQL through the DBAPI cursor
+        if self._raw is None:
+            self._raw = Raw(self.conn)
+        return self._raw
 
-def is_recorded(raw: Raw, name: str) -> bool:
-    """Whether ``name`` is in the history (one indexed lookup)."""
-    return raw.one(f"SELECT 1 FROM {HISTORY_TABLE} WHERE name = ?", (name,)) is not None
+    # -- a file recorded whole --------------------------------------------------------------
 
+    def is_recorded(self, name: str) -> bool:
+        """Whether ``name`` is in the history (one indexed lookup)."""
+        return self.raw.one(f"SELECT 1 FROM {HISTORY_TABLE} WHERE name = ?", (name,)) is not None
 
-def insert_applied(
-    raw: Raw, name: str, checksum: str, execution_ms: int, note: str | None = None
-) -> None:
-    raw.run(insert_applied_sql(name, checksum, execution_ms, note))
+    def applied(
+        self, name: str, checksum: str, *, execution_ms: int = 0, note: str | None = None
+    ) -> None:
+        """``name`` is applied (ran, or was recorded without running: baseline, adopt);
+        replaces any row it had."""
+        self._replace(name, checksum, status=APPLIED, note=note, execution_ms=execution_ms)
+
+    def applied_once(
+        self, name: str, checksum: str, execution_ms: int, note: str | None = None
+    ) -> None:
+        """``name`` is applied and had no row (checked under the lock): one plain INSERT."""
+        self.raw.run(_applied_sql(name, checksum, execution_ms, note))
+
+    @staticmethod
+    def applied_sql(name: str, checksum: str, execution_ms: int) -> str:
+        """:meth:`applied_once` as one literal statement that can travel with a COMMIT."""
+        return _applied_sql(name, checksum, execution_ms)
+
+    # -- a file run statement by statement ----------------------------------------------------
+
+    def started(self, name: str, checksum: str, statements: int) -> None:
+        self._replace(name, checksum, status=RUNNING, note=f"{statements} statement(s)")
+
+    def progressed(self, name: str, statements_done: int) -> None:
+        self._update(name, statements_done=statements_done)
+
+    def finished(self, name: str, *, execution_ms: int, statements: int) -> None:
+        self._update(
+            name, status=APPLIED, execution_ms=execution_ms, statements_done=statements, note=None
+        )
+
+    def resumed(self, name: str) -> None:
+        """A file of steps that failed or was interrupted runs again from where it stopped."""
+        self._update(name, status=RUNNING)
+
+    def failed(self, name: str, *, statements_done: int, error: str) -> None:
+        self._update(name, status=FAILED, statements_done=statements_done, note=error)
+
+    def withdrawn(self, name: str) -> None:
+        """``name`` was started but its first statement did nothing (a lock timeout): no row."""
+        self._delete(name)
+
+    # -- rollback and resolve -----------------------------------------------------------------
+
+    def rolling_back(self, name: str, *, statements_done: int) -> None:
+        self._update(name, status=ROLLING_BACK, statements_done=statements_done)
+
+    def rollback_failed(self, name: str, *, statements_done: int, error: str) -> None:
+        self._update(name, status=ROLLBACK_FAILED, statements_done=statements_done, note=error)
+
+    def rolled_back(self, name: str) -> None:
+        """``name`` is undone (by its rollback, or by hand): its row goes."""
+        self._delete(name)
+
+    def resolved(self, name: str, checksum: str, *, statements_done: int) -> None:
+        """``name`` was finished by hand after ``statements_done`` statements."""
+        note = f"resolved by hand after {statements_done} statement(s)"
+        self._update(name, status=APPLIED, checksum=checksum, note=note)
+
+    # -- the three writes -------------------------------------------------------------------
+
+    def _replace(self, name: str, checksum: str, **values: object) -> None:
+        self._delete(name)
+        row = {"execution_ms": 0, "statements_done": 0, **values}
+        self.conn.execute(
+            sa.insert(history).values(name=name, checksum=checksum, applied_at=now(), **row)
+        )
+
+    def _update(self, name: str, **values: object) -> None:
+        self.conn.execute(sa.update(history).where(history.c.name == name).values(**values))
+
+    def _delete(self, name: str) -> None:
+        self.conn.execute(sa.delete(history).where(history.c.name == name))
 
 
 def _literal(value: object) -> str:
@@ -235,7 +292,7 @@ def _literal(value: object) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
-def insert_applied_sql(name: str, checksum: str, execution_ms: int, note: str | None = None) -> str:
+def _applied_sql(name: str, checksum: str, execution_ms: int, note: str | None = None) -> str:
     """The history row of an applied file as one literal statement (it can travel with a
     COMMIT); the values are names, checksums, numbers and our own notes."""
     values = ", ".join(_literal(v) for v in (name, checksum, now(), execution_ms, APPLIED, 0, note))

@@ -21,7 +21,7 @@ class LongText(sa.types.TypeDecorator[str]):
     cache_ok = True
 
     def load_dialect_impl(self, dialect: Dialect) -> sa.types.TypeEngine[Any]:
-        if traits(dialect).mysql:
+        if traits(dialect).short_text:
             from sqlalchemy.dialects.mysql import LONGTEXT
 
             return dialect.type_descriptor(LONGTEXT())

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy.engine import Connection
 
-from vertz_engine.db import history
+from vertz_engine.db import history, step_runner
 from vertz_engine.db.history import ROLLBACK_FAILED, ROLLING_BACK, RUNNING, HistoryRow
 from vertz_engine.files.migration_file import MigrationFile
 from vertz_engine.remedies import Hint, Outcome, Remedy, Text
@@ -39,6 +39,13 @@ def unfinished_message(row: HistoryRow, f: MigrationFile | None) -> Text:
         )
     total = len(f.up_statements()) if f is not None else "?"
     what = "was interrupted" if row.status == RUNNING else "failed"
+    if step_runner.resumable(row, f):
+        return Text(
+            f"{row.name} {what} in a step after {row.statements_done} of {total} statement(s) "
+            f"and is recorded as {row.status}; `",
+            Hint(Remedy.DEPLOY),
+            f"` resumes it at statement {row.statements_done + 1} (no resolve needed).",
+        )
     return Text(
         f"{row.name} {what} after {row.statements_done} of {total} statement(s) and is recorded "
         f"as {row.status}; no further migration runs until it is resolved. Check the database: "

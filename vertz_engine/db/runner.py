@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 
 from vertz_engine.db.database import connect
 from vertz_engine.db.raw import Raw
+from vertz_engine.dialects import traits
 from vertz_engine.errors import MigrationFailed
 from vertz_engine.files.file_format import OUTSIDE_TRANSACTION_MARKER, REBUILD_PREFIX
 
@@ -94,14 +95,15 @@ def execute(
 ) -> None:
     """Run ``statements`` in order; the first failure raises :class:`MigrationFailed`.
     ``on_statement(i)`` is called after statement ``i`` (1-based) succeeded."""
-    sqlite = conn.dialect.name == "sqlite"
+    # a table rebuild (SQLite) keeps the table's triggers and leaves views alone
+    rebuilds = traits(conn).rebuilds_tables
     raw = Raw(conn)
     saved_triggers: dict[str, list[str]] = {}
     total = len(statements)
     for i, statement in enumerate(statements, 1):
         code = _code(statement)
         try:
-            if sqlite and (m := _DROP.match(code)):
+            if rebuilds and (m := _DROP.match(code)):
                 table = _unquote(m.group(1))
                 # SQLite matches names case-insensitively, and keeps them as written
                 raw.run(
@@ -113,7 +115,7 @@ def execute(
             if statement.lstrip().startswith(OUTSIDE_TRANSACTION_MARKER):
                 with connect(conn.engine) as side:
                     side.exec_driver_sql(statement)
-            elif sqlite and (rebuilt := _rebuild_target(code)) is not None:
+            elif rebuilds and (rebuilt := _rebuild_target(code)) is not None:
                 legacy = raw.one("PRAGMA legacy_alter_table")
                 raw.run("PRAGMA legacy_alter_table=ON")
                 try:

@@ -1,10 +1,11 @@
 """The text of a migration file: its header, its markers and its checksum rule.
 
 Every marker a file can hold (the header lines, ``-- @rollback``,
-``-- vertz:no-transaction``, ``-- vertz:destructive ...``, ``-- vertz:outside-transaction``)
-is spelled here and only here, and the file markers are recognised with any case and any
-spaces or tabs around them, so a file that an editor or a person spaced differently means
-the same thing everywhere. Everything else that writes or reads a marker imports it from here.
+``-- vertz:no-transaction``, ``-- vertz:step``, ``-- vertz:destructive ...``,
+``-- vertz:outside-transaction``) is spelled here and only here, and the file markers are
+recognised with any case and any spaces or tabs around them, so a file that an editor or a
+person spaced differently means the same thing everywhere. Everything else that writes or
+reads a marker imports it from here.
 
 The checksum covers the body (everything after the header), compared as a person reads
 it: line endings as LF, no trailing spaces or tabs on any line, no blank lines at the end.
@@ -22,6 +23,10 @@ from dataclasses import dataclass
 ROLLBACK_MARKER = "-- @rollback"
 NO_TRANSACTION_MARKER = "-- vertz:no-transaction"
 DESTRUCTIVE_PREFIX = "-- vertz:destructive "
+# a step boundary inside the up section: what follows runs as its own step (its own
+# transaction, or none with ``no-transaction``) and deploy records progress per step
+STEP_MARKER = "-- vertz:step"
+STEP_NO_TRANSACTION_MARKER = "-- vertz:step no-transaction"
 HEADER_KEYS = ("Migration", "Created", "Checksum")
 MIGRATION_KEY = HEADER_KEYS[0]  # ``-- Migration: <name>``: the name a file was created with
 HEADER_LINES = ", ".join(f"'-- {key}:'" for key in HEADER_KEYS)  # for messages
@@ -35,6 +40,7 @@ _SPACE = " \t\x0b\x0c"  # what trailing-whitespace fixers remove (bytes.rstrip()
 _HEADER_LINE = re.compile(r"--[ \t]*(migration|created|checksum)[ \t]*:[ \t]*(.*?)[ \t]*", re.I)
 _ROLLBACK = re.compile(r"--[ \t]*@[ \t]*rollback[ \t]*", re.I)
 _NO_TRANSACTION = re.compile(r"--[ \t]*vertz[ \t]*:[ \t]*no-transaction[ \t]*", re.I)
+_STEP = re.compile(r"--[ \t]*vertz[ \t]*:[ \t]*step(?:[ \t]+(no-transaction))?[ \t]*", re.I)
 _DESTRUCTIVE = re.compile(r"--[ \t]*vertz[ \t]*:[ \t]*destructive[ \t]+(.*?)[ \t]*", re.I)
 # Where SQLAlchemy's DDL compiler left a space before a line break (", \n" between the
 # columns of CREATE TABLE, " \nFROM" in INSERT ... SELECT): the trailing spaces of files
@@ -95,6 +101,13 @@ def is_rollback_marker(line: str) -> bool:
 
 def is_no_transaction_marker(line: str) -> bool:
     return _NO_TRANSACTION.fullmatch(line.strip()) is not None
+
+
+def step_marker(line: str) -> bool | None:
+    """None when ``line`` is not a step marker; else whether the step asks to run outside a
+    transaction (``-- vertz:step no-transaction``)."""
+    m = _STEP.fullmatch(line.strip())
+    return None if m is None else m.group(1) is not None
 
 
 def destructive_note(line: str) -> str | None:

@@ -16,7 +16,13 @@ from pathlib import Path
 
 from vertz_engine.errors import ChecksumMismatch, InvalidName, MigrationFileError
 from vertz_engine.files import file_format
-from vertz_engine.files.file_format import ROLLBACK_MARKER, checksum, normalise
+from vertz_engine.files.file_format import (
+    ROLLBACK_MARKER,
+    STEP_MARKER,
+    STEP_NO_TRANSACTION_MARKER,
+    checksum,
+    normalise,
+)
 from vertz_engine.files.sqlsplit import split
 from vertz_engine.remedies import Hint, Remedy, Text
 
@@ -34,6 +40,31 @@ def slugify(name: str) -> str:
             f"migration name {name!r} has no usable characters; use letters, digits and _"
         )
     return slug
+
+
+@dataclass(frozen=True)
+class FileStep:
+    """One step of a file's up section: statements ``first`` .. ``last`` (1-based, counted
+    over the whole section), run in their own transaction unless ``no_transaction``."""
+
+    statements: tuple[str, ...]
+    no_transaction: bool
+    first: int
+
+    @property
+    def last(self) -> int:
+        return self.first + len(self.statements) - 1
+
+
+def _leading_marker(statement: str) -> bool | None:
+    """The step marker among a statement's leading comment lines (the last one wins)."""
+    found = None
+    for line in statement.splitlines():
+        if not line.strip().startswith("--"):
+            break
+        mark = file_format.step_marker(line)
+        found = mark if mark is not None else found
+    return found
 
 
 @dataclass(frozen=True)
@@ -77,6 +108,25 @@ class MigrationFile:
     @cached_property
     def _up_statements(self) -> tuple[str, ...]:
         return tuple(self._split(self.up))
+
+    def steps(self) -> list[FileStep] | None:
+        """The up section's steps; None for a file without ``-- vertz:step`` markers (it
+        runs as one unit, as it always did). Statements before the first marker are a step
+        of their own. Rollback sections have no steps: they undo what a file added, with
+        short locks (drops), and run as one unit."""
+        statements = self._up_statements
+        marks = [_leading_marker(s) for s in statements]
+        if all(m is None for m in marks):
+            return None
+        out: list[FileStep] = []
+        start, no_tx = 0, bool(marks[0])
+        for i in range(1, len(statements) + 1):
+            if i == len(statements) or marks[i] is not None:
+                if i > start:
+                    out.append(FileStep(statements[start:i], no_tx, start + 1))
+                if i < len(statements):
+                    start, no_tx = i, bool(marks[i])
+        return out
 
     def rollback_statements(self) -> list[str]:
         return self._split(self.rollback)
@@ -127,6 +177,22 @@ def render(
     # SQLAlchemy's DDL leaves spaces at line ends (", \n" in CREATE TABLE): none in a file
     body = file_format.trim_lines("".join(parts))
     return file_format.header(name, created.strftime("%Y-%m-%dT%H:%M:%SZ"), body)
+
+
+def with_step_markers(steps: list[tuple[list[str], bool]]) -> list[str]:
+    """Statements, each step's first one headed by its ``-- vertz:step`` marker; a first
+    step that runs in a transaction needs none (a file of one such step is a plain file)."""
+    out: list[str] = []
+    for statements, no_transaction in steps:
+        if not statements:
+            continue
+        first, *rest = statements
+        if no_transaction:
+            first = f"{STEP_NO_TRANSACTION_MARKER}\n{first}"
+        elif out:
+            first = f"{STEP_MARKER}\n{first}"
+        out += [first, *rest]
+    return out
 
 
 def _terminated(statement: str) -> str:

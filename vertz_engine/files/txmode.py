@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from vertz_engine.dialects import traits
-from vertz_engine.files.file_format import NO_TRANSACTION_MARKER
-from vertz_engine.files.migration_file import MigrationFile
+from vertz_engine.files.file_format import NO_TRANSACTION_MARKER, STEP_NO_TRANSACTION_MARKER
+from vertz_engine.files.migration_file import FileStep, MigrationFile
 
 
 @dataclass(frozen=True)
@@ -34,4 +34,18 @@ def run_mode(dialect: str, f: MigrationFile | None = None, *, data_only: bool = 
         return RunMode(False, "MySQL/MariaDB cannot roll back DDL")
     if f is not None and f.marked_no_transaction:
         return RunMode(False, f"the file is marked {NO_TRANSACTION_MARKER}")
+    return RunMode(True)
+
+
+def step_run_mode(dialect: str, step: FileStep) -> RunMode:
+    """How one step of a file (``-- vertz:step``) runs: in its own transaction, unless the
+    step is marked ``no-transaction`` (PostgreSQL) or DDL cannot roll back (MySQL/MariaDB);
+    SQLite runs every step in a transaction."""
+    db = traits(dialect)
+    if not db.honours_no_transaction:
+        return RunMode(True)
+    if not db.transactional_ddl:
+        return RunMode(False, "MySQL/MariaDB cannot roll back DDL")
+    if step.no_transaction:
+        return RunMode(False, f"the step is marked {STEP_NO_TRANSACTION_MARKER}")
     return RunMode(True)

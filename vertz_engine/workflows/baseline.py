@@ -21,15 +21,10 @@ class Baseline:
             with database.transaction(conn, fk_check=False):
                 history.ensure_tables(conn)
                 rows = {r.name for r in history.read_history(conn) or []}
+                recorder = history.Recorder(conn)
                 for f in files:
                     if f.name not in rows:
-                        history.record(
-                            conn,
-                            f.name,
-                            f.actual_checksum,
-                            execution_ms=0,
-                            note="baseline: not run",
-                        )
+                        recorder.applied(f.name, f.actual_checksum, note="baseline: not run")
                         recorded.append(f.name)
                 Position(self.ws).at_files_end_or_unknown(conn, ms)
         return recorded

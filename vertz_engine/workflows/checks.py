@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from vertz_engine.db import history, identity, recovery
+from vertz_engine.db import history, identity, recovery, step_runner
 from vertz_engine.errors import ChecksumMismatch, MigrationFileError, VertzError
 from vertz_engine.files.migration_file import MigrationFile
 from vertz_engine.workflows.loader import Loader
@@ -47,7 +47,9 @@ def verify_history(
     by_name = {f.name: f for f in files}
     drifted = {d.row.name: d.file for d in checksum_drift(files, rows)}
     for row in rows:
-        if row.status != history.APPLIED:
+        if row.status != history.APPLIED and not step_runner.resumable(
+            row, by_name.get(row.name)
+        ):
             raise VertzError(recovery.unfinished_message(row, by_name.get(row.name)))
         f = drifted.get(row.name)
         if f is not None:

@@ -13,8 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.engine import Connection
 
-from vertz_engine.db import database, history
-from vertz_engine.db.raw import Raw
+from vertz_engine.db import database, history, step_runner
 from vertz_engine.dialects import traits
 from vertz_engine.errors import MigrationFailed
 from vertz_engine.files import guard
@@ -48,7 +47,7 @@ class Deploy:
             rows = history.read_history(conn) or []
             ws.check_folder(files, rows)
             checks.verify_history(files, rows, ws.loader.migrations_dir)
-            applied = {r.name for r in rows}
+            applied = {r.name for r in rows if r.status == history.APPLIED}
             checks.verify_order(files, applied, options.allow_out_of_order)
             pending = [f for f in files if f.name not in applied]
             if dry_run or ws.env.checks_losses(force):
@@ -83,7 +82,13 @@ class Deploy:
                         if data:
                             result.data_run[f.name] = data
                     continue
-                if self._run_one(conn, f, progress):
+                if f.steps() is not None:
+                    if progress:
+                        progress(f.name)
+                    step_runner.run_file(conn, f)
+                    run.applied(f)
+                    result.applied.append(f.name)
+                elif self._run_one(conn, f, progress):
                     run.applied(f)
                     result.applied.append(f.name)
                 else:
@@ -97,12 +102,14 @@ class Deploy:
         statements = f.up_statements()
         fk_check = statements if executor.may_break_references(f) else False
         try:
-            with database.transaction(conn, enabled=mode.transactional, fk_check=fk_check):
-                if not traits(conn).advisory_lock and history.is_recorded(Raw(conn), f.name):
+            with database.transaction(
+                conn, enabled=mode.transactional, fk_check=fk_check
+            ) as tx:
+                if not traits(conn).advisory_lock and history.Recorder(conn).is_recorded(f.name):
                     return False  # no session lock on SQLite: another process applied it
                 if progress:
                     progress(f.name)
-                executor.apply(conn, f, mode)
+                executor.apply(conn, f, mode, tx)
         except MigrationFailed as exc:
             if exc.lock_timeout and mode.transactional:
                 raise executor.not_applied(exc) from None

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from vertz_engine.db import database, history
-from vertz_engine.db.facts import BlockingChange, annotate, problems
+from vertz_engine.db.facts import BlockingChange, annotate
 from vertz_engine.files import file_format, migration_file
-from vertz_engine.plan import render
+from vertz_engine.plan import render, safe_forms
 from vertz_engine.plan.diff import diff, reverse
 from vertz_engine.plan.model import Plan
 from vertz_engine.plan.renames import declined_hint
@@ -82,7 +82,7 @@ class MigrateDev:
             if base is None:
                 return
             local_plan = diff(base, plan.new, renames=plan.chosen_renames())
-            found = problems(conn, local_plan, set(base["tables"]))
+            found = annotate(conn, local_plan, set(base["tables"]))
             if found:
                 raise BlockingChange(
                     "these changes would fail on the rows the local database has; "
@@ -132,7 +132,7 @@ def _file_text(plan: Plan, name: str, ws: Workspace) -> str:
     ] + [f"-- note: {c.describe()}" for c in down_plan.changes() if c.values_lost]
     return migration_file.render(
         name,
-        render.render(plan, dialect),
+        migration_file.with_step_markers(safe_forms.steps(plan, dialect)),
         render.render(down_plan, dialect),
         up_notes=up_notes,
         rollback_notes=rollback_notes,

@@ -15,7 +15,6 @@ import time
 from sqlalchemy.engine import Connection
 
 from vertz_engine.db import database, history
-from vertz_engine.db.raw import Raw
 from vertz_engine.db.runner import data_statements, execute
 from vertz_engine.errors import MigrationFailed, NotApplied
 from vertz_engine.files.migration_file import MigrationFile
@@ -24,41 +23,35 @@ from vertz_engine.remedies import Hint, Remedy, Text
 from vertz_engine.workflows.position import Position
 
 
-def apply(conn: Connection, f: MigrationFile, mode: RunMode) -> None:
+def apply(conn: Connection, f: MigrationFile, mode: RunMode, tx: database.Transaction) -> None:
     """Run ``f``'s up statements and record it as applied (inside the caller's
-    transaction when ``mode`` is transactional)."""
+    transaction ``tx`` when ``mode`` is transactional)."""
     start = time.perf_counter()
     if not mode.transactional:
         _apply_counted(conn, f, start, mode)
         return
     execute(conn, f.up_statements(), name=f.name)
     taken = int((time.perf_counter() - start) * 1000)
-    database.with_commit(conn, history.insert_applied_sql(f.name, f.actual_checksum, taken))
+    tx.with_commit(history.Recorder.applied_sql(f.name, f.actual_checksum, taken))
 
 
 def _apply_counted(conn: Connection, f: MigrationFile, start: float, mode: RunMode) -> None:
     statements = f.up_statements()
-    history.record(
-        conn,
-        f.name,
-        f.actual_checksum,
-        execution_ms=0,
-        status=history.RUNNING,
-        note=f"{len(statements)} statement(s)",
-    )
+    recorder = history.Recorder(conn)
+    recorder.started(f.name, f.actual_checksum, len(statements))
     try:
         execute(
             conn,
             statements,
             name=f.name,
-            on_statement=lambda i: history.update(conn, f.name, statements_done=i),
+            on_statement=lambda i: recorder.progressed(f.name, i),
         )
     except MigrationFailed as exc:
         done = (exc.index or 1) - 1
         if done == 0 and exc.lock_timeout and not _builds_concurrently(exc.statement):
-            history.forget(conn, f.name)  # one statement that did nothing: no record
+            recorder.withdrawn(f.name)  # one statement that did nothing: no record
             raise not_applied(exc) from None
-        history.update(conn, f.name, status=history.FAILED, statements_done=done, note=str(exc))
+        recorder.failed(f.name, statements_done=done, error=str(exc))
         raise exc.explained(
             Text(
                 f"{done} of {len(statements)} statement(s) before it were applied and stay "
@@ -68,13 +61,10 @@ def _apply_counted(conn: Connection, f: MigrationFile, start: float, mode: RunMo
                 "`.",
             )
         ) from None
-    history.update(
-        conn,
+    recorder.finished(
         f.name,
-        status=history.APPLIED,
         execution_ms=int((time.perf_counter() - start) * 1000),
-        statements_done=len(statements),
-        note=None,
+        statements=len(statements),
     )
 
 
@@ -83,9 +73,9 @@ def record_matched(conn: Connection, f: MigrationFile, mode: RunMode) -> int | N
     statements (``UPDATE ...``), with the history row, in one transaction. Returns how many
     data statements ran (None: another process recorded it meanwhile)."""
     data = data_statements(f.up_statements())
-    raw = Raw(conn)
+    recorder = history.Recorder(conn)
     with database.transaction(conn, enabled=mode.transactional, fk_check=data if data else False):
-        if history.is_recorded(raw, f.name):
+        if recorder.is_recorded(f.name):
             return None
         try:
             execute(conn, data, name=f.name)
@@ -104,7 +94,7 @@ def record_matched(conn: Connection, f: MigrationFile, mode: RunMode) -> int | N
         note = "schema already matched; not run"
         if data:
             note = f"schema already matched; its {len(data)} data statement(s) were run"
-        history.insert_applied(raw, f.name, f.actual_checksum, 0, note)
+        recorder.applied_once(f.name, f.actual_checksum, 0, note)
     return len(data)
 
 
@@ -116,7 +106,7 @@ def roll_back(conn: Connection, f: MigrationFile, mode: RunMode, skip: int) -> N
         execute(conn, statements, name=f"{f.name} (rollback)")
     else:
         _roll_back_counted(conn, f, statements, skip, mode.why_not)
-    history.forget(conn, f.name)
+    history.Recorder(conn).rolled_back(f.name)
 
 
 def _roll_back_counted(
@@ -124,19 +114,18 @@ def _roll_back_counted(
 ) -> None:
     """Run rollback statements one by one, counting them in the history row."""
     Position.unknown(conn)  # from the first statement on, no record may say it is intact
-    history.update(conn, f.name, status=history.ROLLING_BACK, statements_done=skip)
+    recorder = history.Recorder(conn)
+    recorder.rolling_back(f.name, statements_done=skip)
     try:
         execute(
             conn,
             statements[skip:],
             name=f"{f.name} (rollback)",
-            on_statement=lambda i: history.update(conn, f.name, statements_done=skip + i),
+            on_statement=lambda i: recorder.progressed(f.name, skip + i),
         )
     except MigrationFailed as exc:
         done = skip + (exc.index or 1) - 1
-        history.update(
-            conn, f.name, status=history.ROLLBACK_FAILED, statements_done=done, note=str(exc)
-        )
+        recorder.rollback_failed(f.name, statements_done=done, error=str(exc))
         raise exc.explained(
             Text(
                 f"{done} of {len(statements)} rollback statement(s) ran and stay applied "

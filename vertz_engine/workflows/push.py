@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.engine import Connection
 
 from vertz_engine.db import backup, database, history, recovery
-from vertz_engine.db.facts import BlockingChange, problems
+from vertz_engine.db.facts import BlockingChange, annotate
 from vertz_engine.db.runner import execute
 from vertz_engine.errors import MigrationFailed, VertzError
 from vertz_engine.plan import render
@@ -75,7 +75,9 @@ class ApplyModels:
         plan = diff(base, target, renames=self.renames, questioner=self.questioner)
         if self.verify_renames:
             check_renames(plan, self.renames or {})
-        found = problems(conn, plan, set(base["tables"]))
+        found = annotate(
+            conn, plan, set(base["tables"]), in_transaction=self.ws.run_mode().transactional
+        )
         if found:
             raise BlockingChange(
                 "these changes would fail on the rows the database has; nothing was changed:\n  "

@@ -25,15 +25,12 @@ class Resolve:
                 )
             with database.transaction(conn, fk_check=False):
                 history.ensure_tables(conn)
+                recorder = history.Recorder(conn)
                 if applied:
-                    history.update(
-                        conn,
-                        f.name,
-                        status=history.APPLIED,
-                        checksum=f.actual_checksum,
-                        note=f"resolved by hand after {row.statements_done} statement(s)",
+                    recorder.resolved(
+                        f.name, f.actual_checksum, statements_done=row.statements_done
                     )
                 else:
-                    history.forget(conn, f.name)
+                    recorder.rolled_back(f.name)
                 Position.unknown(conn)  # the next boot compares by reflection
         return f"{row.status} after {row.statements_done} statement(s)"

@@ -20,7 +20,8 @@ from sqlalchemy.engine import Connection
 
 from vertz_engine.db import backup as backups
 from vertz_engine.db import database
-from vertz_engine.db.backup import Backup, Item, Restored, Store
+from vertz_engine.db.backup import Store
+from vertz_engine.db.backup_items import Backup, Item, Restored
 from vertz_engine.db.history import now
 from vertz_engine.dialects import traits
 from vertz_engine.errors import VertzError

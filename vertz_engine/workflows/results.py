@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vertz_engine.db.backup import Backup, Restored
+from vertz_engine.db.backup_items import Backup, Restored
 from vertz_engine.files.migration_file import MigrationFile
 from vertz_engine.losses import Loss
 from vertz_engine.plan.model import DESTRUCTIVE, Change, Plan
