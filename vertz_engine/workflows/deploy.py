@@ -16,13 +16,12 @@ import time
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from vertz_engine.db import database, history, identity
+from vertz_engine.db import database, ddl_locks, history, identity
 from vertz_engine.db.raw import Raw
 from vertz_engine.db.runner import data_statements, execute
 from vertz_engine.errors import (
     MigrationFailed,
     MigrationFileError,
-    NotApplied,
     ProductionGuard,
     VertzError,
 )
@@ -33,7 +32,7 @@ from vertz_engine.gcpause import gc_paused
 from vertz_engine.remedies import Hint, Remedy, Text
 from vertz_engine.schema import snapshot as snap_mod
 from vertz_engine.schema.snapshot import Snapshot
-from vertz_engine.workflows import folder
+from vertz_engine.workflows import apply_one, folder
 from vertz_engine.workflows.results import DeployResult
 from vertz_engine.workflows.workspace import ProgressFn, ProjectBase
 
@@ -113,7 +112,6 @@ class DeployFlows(ProjectBase):
         progress: ProgressFn | None,
     ) -> None:
         empty_fp = snap_mod.fingerprint(self.empty())
-        raw = Raw(conn)
         with database.transaction(conn, fk_check=False):
             history.ensure_tables(conn)
             current = history.read_fingerprint(conn)
@@ -128,8 +126,8 @@ class DeployFlows(ProjectBase):
         # the last pending position of each step's fingerprint: "is the database's schema
         # the step of this file or a later one" in one lookup (no scan of the rest)
         last_step_at = {steps.get(f.name): i for i, f in enumerate(pending)}
-        sqlite = self.dialect_name == "sqlite"
-        with database.sqlite_session(conn):
+        locks = ddl_locks.Discipline(conn, self.lock_policy, progress or _ignore)
+        with database.sqlite_session(conn), locks.session():
             for i, f in enumerate(pending):
                 if (
                     not self.production
@@ -141,33 +139,18 @@ class DeployFlows(ProjectBase):
                     # the file's data statements still run.
                     self._record_matched(conn, f, result)
                     continue
-                mode = self.run_mode(f)
-                statements = f.up_statements()
-                try:
-                    with database.transaction(
-                        conn,
-                        enabled=mode.transactional,
-                        fk_check=statements if _may_break_references(f) else False,
-                    ):
-                        if sqlite and history.is_recorded(raw, f.name):
-                            # no session lock on SQLite: another process applied it meanwhile
-                            current = steps.get(f.name) if current is not None else None
-                            continue
-                        if progress:
-                            progress(f.name)
-                        start = time.perf_counter()
-                        if mode.transactional:
-                            execute(conn, statements, name=f.name)
-                            taken = int((time.perf_counter() - start) * 1000)
-                            database.with_commit(
-                                conn, history.insert_applied_sql(f.name, f.actual_checksum, taken)
-                            )
-                        else:
-                            self._run_with_progress(conn, f, start, mode)
-                except MigrationFailed as exc:
-                    if exc.lock_timeout and mode.transactional:
-                        raise _not_applied(exc) from None
-                    raise
+                if not apply_one.apply(
+                    conn,
+                    f,
+                    self.run_mode(f),
+                    fk_check=_may_break_references(f),
+                    locks=locks,
+                    progress=progress,
+                    run_alone=self._run_with_progress,
+                ):
+                    # no session lock on SQLite: another process applied it meanwhile
+                    current = steps.get(f.name) if current is not None else None
+                    continue
                 idx = order[f.name]
                 prev_fp = steps.get(files[idx - 1].name) if idx > 0 else empty_fp
                 new_fp = steps.get(f.name)
@@ -218,7 +201,12 @@ class DeployFlows(ProjectBase):
             result.data_run[f.name] = len(data)
 
     def _run_with_progress(
-        self, conn: Connection, f: MigrationFile, start: float, mode: RunMode
+        self,
+        conn: Connection,
+        f: MigrationFile,
+        start: float,
+        mode: RunMode,
+        locks: ddl_locks.Discipline,
     ) -> None:
         statements = f.up_statements()
         history.record(
@@ -230,17 +218,20 @@ class DeployFlows(ProjectBase):
             note=f"{len(statements)} statement(s)",
         )
         try:
-            execute(
-                conn,
-                statements,
-                name=f.name,
-                on_statement=lambda i: history.update(conn, f.name, statements_done=i),
-            )
+            with locks.watching():
+                execute(
+                    conn,
+                    statements,
+                    name=f.name,
+                    on_statement=lambda i: history.update(conn, f.name, statements_done=i),
+                    before=locks.before_statement,
+                    retry=locks.retry_statement,
+                )
         except MigrationFailed as exc:
             done = (exc.index or 1) - 1
-            if done == 0 and exc.lock_timeout and not _builds_concurrently(exc.statement):
+            if done == 0 and exc.lock_timeout and not ddl_locks.concurrently(exc.statement):
                 history.forget(conn, f.name)  # one statement that did nothing: no record
-                raise _not_applied(exc) from None
+                raise locks.not_applied(exc, locks.tries_of(exc)) from None
             history.update(conn, f.name, status=history.FAILED, statements_done=done, note=str(exc))
             raise exc.explained(
                 Text(
@@ -387,22 +378,8 @@ def _may_break_references(f: MigrationFile) -> bool:
     return False
 
 
-def _not_applied(exc: MigrationFailed) -> MigrationFailed:
-    return exc.explained(
-        Text(
-            "Not applied, retry: the statement waited for a lock longer than the lock timeout, "
-            f"so nothing of {exc.name} was applied and nothing is recorded (no resolve needed). "
-            "Run `",
-            Hint(Remedy.DEPLOY),
-            "` again once the transaction holding the lock has finished.",
-        ),
-        NotApplied,
-    )
-
-
-def _builds_concurrently(statement: str | None) -> bool:
-    """``CREATE INDEX CONCURRENTLY`` can leave an invalid index when it fails part-way."""
-    return "CONCURRENTLY" in (statement or "").upper()
+def _ignore(_event: object) -> None:
+    pass
 
 
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_]+$")
