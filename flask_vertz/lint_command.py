@@ -4,16 +4,18 @@ database or the running old version of the app, by rule id (no database needed).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import click
 from flask.cli import with_appcontext
 
 from vertz_engine.files.file_format import ALLOW_PREFIX
-from vertz_engine.project import LintResult
-from vertz_engine.workflows.lint_rules import RULES
 
 from . import output
 from .running import EXIT_ERROR, Outcome, echo_lines, per_bind, project
+
+if TYPE_CHECKING:  # the workflows load when a command runs, not with the app
+    from vertz_engine.project import LintResult
 
 
 @click.command(help="Lint the migration files for changes unsafe on a busy database (no database).")
@@ -28,6 +30,8 @@ def lint(as_json: bool) -> Outcome:
 
 
 def _lines(result: LintResult) -> Iterator[str]:
+    from vertz_engine.workflows.lint_rules import RULES
+
     for f in result.findings:
         rule = RULES[f.rule]
         yield output.error(f"{f.file}: {f.rule} {rule.title}: ") + f.change

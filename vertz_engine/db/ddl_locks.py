@@ -28,7 +28,6 @@ from sqlalchemy.engine import Connection
 
 from vertz_engine.dialects import LockSql, traits
 from vertz_engine.errors import MigrationFailed, NotApplied
-from vertz_engine.files.sqlwords import words
 from vertz_engine.remedies import Hint, Remedy, Text
 
 #: the delay before the first retry, in seconds; each later one doubles, up to the cap; the
@@ -338,4 +337,6 @@ class Discipline:
 
 def concurrently(statement: str | None) -> bool:
     """``CREATE INDEX CONCURRENTLY`` (which can leave an invalid index when it fails)."""
+    from vertz_engine.files.sqlwords import words  # sqlparse: only when statements run
+
     return any(w.up == "CONCURRENTLY" for w in words(statement or ""))
