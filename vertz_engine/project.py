@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from vertz_engine.workflows.deploy import DeployFlows
 from vertz_engine.workflows.dev import check_renames, parse_renames
+from vertz_engine.workflows.lint import LintFlows, LintResult
 from vertz_engine.workflows.preview import DevPreview, PreviewFlows, rename_decisions
 from vertz_engine.workflows.report import ReportFlows
 from vertz_engine.workflows.restore import BackupFlows, RestoreResult
@@ -35,6 +36,7 @@ __all__ = [
     "DevResult",
     "DiscardResult",
     "InitResult",
+    "LintResult",
     "Project",
     "RestoreResult",
     "RollbackResult",
@@ -45,5 +47,7 @@ __all__ = [
 ]
 
 
-class Project(PreviewFlows, DeployFlows, RollbackFlows, ReportFlows, BackupFlows, RewindFlows):
+class Project(
+    PreviewFlows, DeployFlows, RollbackFlows, ReportFlows, BackupFlows, RewindFlows, LintFlows
+):
     """One app's models, database and migration folders, and every workflow on them."""

@@ -16,13 +16,11 @@ import time
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from vertz_engine.db import database, history, identity, step_runner
+from vertz_engine.db import database, ddl_locks, history, identity, step_runner
 from vertz_engine.db.runner import data_statements, execute
-from vertz_engine.dialects import traits
 from vertz_engine.errors import (
     MigrationFailed,
     MigrationFileError,
-    NotApplied,
     ProductionGuard,
     VertzError,
 )
@@ -33,7 +31,7 @@ from vertz_engine.gcpause import gc_paused
 from vertz_engine.remedies import Hint, Remedy, Text
 from vertz_engine.schema import snapshot as snap_mod
 from vertz_engine.schema.snapshot import Snapshot
-from vertz_engine.workflows import folder
+from vertz_engine.workflows import apply_one, folder
 from vertz_engine.workflows.results import DeployResult
 from vertz_engine.workflows.workspace import ProgressFn, ProjectBase
 
@@ -127,7 +125,8 @@ class DeployFlows(ProjectBase):
         # the last pending position of each step's fingerprint: "is the database's schema
         # the step of this file or a later one" in one lookup (no scan of the rest)
         last_step_at = {steps.get(f.name): i for i, f in enumerate(pending)}
-        with database.sqlite_session(conn):
+        locks = ddl_locks.Discipline(conn, self.lock_policy, progress or _ignore)
+        with database.sqlite_session(conn), locks.session():
             for i, f in enumerate(pending):
                 if (
                     not self.production
@@ -142,8 +141,16 @@ class DeployFlows(ProjectBase):
                 if f.steps() is not None:
                     if progress:
                         progress(f.name)
-                    step_runner.run_file(conn, f)
-                elif not self._run_whole(conn, f, progress):
+                    step_runner.run_file(conn, f, locks)
+                elif not apply_one.apply(
+                    conn,
+                    f,
+                    self.run_mode(f),
+                    fk_check=_may_break_references(f),
+                    locks=locks,
+                    progress=progress,
+                    run_alone=self._run_with_progress,
+                ):
                     # no session lock on SQLite: another process applied it meanwhile
                     current = steps.get(f.name) if current is not None else None
                     continue
@@ -161,35 +168,6 @@ class DeployFlows(ProjectBase):
         if current is not None:
             with database.transaction(conn, fk_check=False):
                 history.write_state(conn, current, ms if current == last_fp else None)
-
-    def _run_whole(self, conn: Connection, f: MigrationFile, progress: ProgressFn | None) -> bool:
-        """Run a file without steps as one unit; False when another process applied it
-        meanwhile (a database without a session lock: SQLite)."""
-        mode = self.run_mode(f)
-        statements = f.up_statements()
-        recorder = history.Recorder(conn)
-        try:
-            with database.transaction(
-                conn,
-                enabled=mode.transactional,
-                fk_check=statements if _may_break_references(f) else False,
-            ) as tx:
-                if not traits(conn).advisory_lock and recorder.is_recorded(f.name):
-                    return False
-                if progress:
-                    progress(f.name)
-                start = time.perf_counter()
-                if mode.transactional:
-                    execute(conn, statements, name=f.name)
-                    taken = int((time.perf_counter() - start) * 1000)
-                    tx.with_commit(recorder.applied_sql(f.name, f.actual_checksum, taken))
-                else:
-                    self._run_with_progress(conn, f, start, mode)
-        except MigrationFailed as exc:
-            if exc.lock_timeout and mode.transactional:
-                raise _not_applied(exc) from None
-            raise
-        return True
 
     def _record_matched(self, conn: Connection, f: MigrationFile, result: DeployResult) -> None:
         """Record ``f`` as applied where boot already made its schema, running only its data
@@ -226,23 +204,31 @@ class DeployFlows(ProjectBase):
             result.data_run[f.name] = len(data)
 
     def _run_with_progress(
-        self, conn: Connection, f: MigrationFile, start: float, mode: RunMode
+        self,
+        conn: Connection,
+        f: MigrationFile,
+        start: float,
+        mode: RunMode,
+        locks: ddl_locks.Discipline,
     ) -> None:
         statements = f.up_statements()
         recorder = history.Recorder(conn)
         recorder.started(f.name, f.actual_checksum, len(statements))
         try:
-            execute(
-                conn,
-                statements,
-                name=f.name,
-                on_statement=lambda i: recorder.progressed(f.name, i),
-            )
+            with locks.watching():
+                execute(
+                    conn,
+                    statements,
+                    name=f.name,
+                    on_statement=lambda i: recorder.progressed(f.name, i),
+                    before=locks.before_statement,
+                    retry=locks.retry_statement,
+                )
         except MigrationFailed as exc:
             done = (exc.index or 1) - 1
-            if done == 0 and exc.lock_timeout and not _builds_concurrently(exc.statement):
+            if done == 0 and exc.lock_timeout and not ddl_locks.concurrently(exc.statement):
                 recorder.withdrawn(f.name)  # one statement that did nothing: no record
-                raise _not_applied(exc) from None
+                raise locks.not_applied(exc, locks.tries_of(exc)) from None
             recorder.failed(f.name, statements_done=done, error=str(exc))
             raise exc.explained(
                 Text(
@@ -374,22 +360,8 @@ def _may_break_references(f: MigrationFile) -> bool:
     return False
 
 
-def _not_applied(exc: MigrationFailed) -> MigrationFailed:
-    return exc.explained(
-        Text(
-            "Not applied, retry: the statement waited for a lock longer than the lock timeout, "
-            f"so nothing of {exc.name} was applied and nothing is recorded (no resolve needed). "
-            "Run `",
-            Hint(Remedy.DEPLOY),
-            "` again once the transaction holding the lock has finished.",
-        ),
-        NotApplied,
-    )
-
-
-def _builds_concurrently(statement: str | None) -> bool:
-    """``CREATE INDEX CONCURRENTLY`` can leave an invalid index when it fails part-way."""
-    return "CONCURRENTLY" in (statement or "").upper()
+def _ignore(_event: object) -> None:
+    pass
 
 
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_]+$")

@@ -11,7 +11,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from vertz_engine.db import database, history, identity, recovery, step_runner
+from vertz_engine.db import database, ddl_locks, history, identity, recovery, step_runner
 from vertz_engine.errors import ChecksumMismatch, SnapshotError, VertzError
 from vertz_engine.files import migration_file, snapshot_file
 from vertz_engine.files.migration_file import MigrationFile
@@ -26,7 +26,8 @@ from vertz_engine.workflows.results import ApplyResult, DeployResult
 
 MIGRATIONS_SNAPSHOT = "_snapshot.json"
 PRODUCTION = "production"
-ProgressFn = Callable[[str], None]
+#: given a migration's name as it starts, and a LockWait before it is tried again
+ProgressFn = Callable[[str | ddl_locks.LockWait], None]
 
 
 @dataclass
@@ -42,12 +43,19 @@ class ProjectBase:
     environment_source: str = ""
     lock_timeout: float = 30.0
     root: Path | None = None  # where ``init`` puts the .gitignore line
+    #: deploy's DDL lock timeout per try in seconds (0: none) and retries after it
+    ddl_lock_timeout: float = 2.0
+    ddl_lock_retries: int = 4
 
     # -- basics ---------------------------------------------------------------------------
 
     @property
     def production(self) -> bool:
         return self.environment == PRODUCTION
+
+    @property
+    def lock_policy(self) -> ddl_locks.LockPolicy:
+        return ddl_locks.LockPolicy(self.ddl_lock_timeout, self.ddl_lock_retries)
 
     @property
     def environment_reason(self) -> str:
