@@ -19,6 +19,7 @@ from sqlalchemy.engine import Dialect
 
 from vertz_engine.files import file_format
 from vertz_engine.files.migration_file import MigrationFile
+from vertz_engine.plan import safe_forms
 from vertz_engine.plan.diff import diff
 from vertz_engine.plan.model import Plan
 from vertz_engine.plan.renames import default_questioner
@@ -115,25 +116,39 @@ def replayed(
             break
         before = rewind.undo(after, entry)
         if isinstance(generated, dict) and generated.get(f.name) == _as_generated(f):
-            plan = _plan_of(f, before, after, dialect)
+            plan, safe = _plan_of(f, before, after, dialect)
             if plan is not None:
                 out[f.name] = lint_rules.plan_findings(plan)
+            if plan is not None and safe:
+                # the changes written in their safe form are not findings: what the file's
+                # statements still show is
+                shown = {
+                    (h.rule, h.table)
+                    for h in lint_rules.sql_findings(f.up_statements(), dialect.name)
+                }
+                out[f.name] = [h for h in out[f.name] if (h.rule, h.table) in shown]
         after = before
     return out
 
 
-def _plan_of(f: MigrationFile, before: Snapshot, after: Snapshot, dialect: Dialect) -> Plan | None:
+def _plan_of(
+    f: MigrationFile, before: Snapshot, after: Snapshot, dialect: Dialect
+) -> tuple[Plan | None, bool]:
+    """The file's plan, and whether the file has it in its safe forms (``migrate dev`` since
+    :mod:`vertz_engine.plan.safe_forms`) rather than plainly rendered (older files)."""
     want = _code(f.up)
     for questioner in (default_questioner, lambda _c: True, lambda _c: False):
         plan = diff(before, after, questioner=questioner)
-        if (
-            _code(
-                "\n".join(s if s.rstrip().endswith(";") else s + ";" for s in render(plan, dialect))
-            )
-            == want
-        ):
-            return plan
-    return None
+        if _code(_joined(render(plan, dialect))) == want:
+            return plan, False
+        safe = [s for statements, _ in safe_forms.steps(plan, dialect) for s in statements]
+        if _code(_joined(safe)) == want:
+            return plan, True
+    return None, False
+
+
+def _joined(statements: list[str]) -> str:
+    return "\n".join(s if s.rstrip().endswith(";") else s + ";" for s in statements)
 
 
 def _code(sql: str) -> str:

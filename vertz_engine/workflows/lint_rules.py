@@ -238,15 +238,31 @@ def sql_findings(statements: list[str], dialect: str) -> list[Hit]:
     """The rules hand-written ``statements`` break, read from their words."""
     db = traits(dialect)
     created: set[str] = set()
+    proven: set[tuple[str, str | None]] = set()  # columns a NOT VALID IS NOT NULL check covers
     out: list[Hit] = []
     for statement in statements:
         ws = words(statement)
         ups = [w.up for w in ws]
         what = " ".join(statement.split())[:120]
+        if m := _NOT_NULL_CHECK.match(what):
+            proven.add((_last(_unquoted(m.group(1))), _last(_unquoted(m.group(2)))))
         for rule, table, column in _statement_rules(ws, ups, created):
+            if rule == "VZ105" and (table, column) in proven:
+                continue  # SET NOT NULL after the check was validated: no scan
             if _for(rule, db):
                 out.append(Hit(rule, table, column, what))
     return out
+
+
+# the first statement of the safe SET NOT NULL (see plan.safe_forms): a check that, once
+# validated (without blocking writes), proves the column has no NULL
+_NOT_NULL_CHECK = re.compile(
+    r"ALTER TABLE (\S+) ADD CONSTRAINT \S+ CHECK \((\S+) IS NOT NULL\) NOT VALID", re.I
+)
+
+
+def _unquoted(name: str) -> str:
+    return name.replace('"', "").replace("`", "")
 
 
 def _last(name: str | None) -> str:
@@ -297,7 +313,8 @@ def _alter_rules(ws: list[Word], ups: list[str], table: str) -> list[tuple[str, 
             out.append(("VZ102", table, None))
         if find_top(ws, "CHECK") is not None and not not_valid:
             out.append(("VZ103", table, None))
-        if "UNIQUE" in ups and "USING" not in ups:
+        # USING INDEX: built concurrently before; LOCK=NONE: the server refuses to block
+        if "UNIQUE" in ups and "USING" not in ups and not ("LOCK" in ups and "NONE" in ups):
             out.append(("VZ104", table, None))
         if "DEFAULT" in ups and volatile(" ".join(w.text for w in ws[ups.index("DEFAULT") :])):
             out.append(("VZ106", table, column_after("ADD")))
