@@ -138,19 +138,7 @@ class DeployFlows(ProjectBase):
                     # the file's data statements still run.
                     self._record_matched(conn, f, result)
                     continue
-                if f.steps() is not None:
-                    if progress:
-                        progress(f.name)
-                    step_runner.run_file(conn, f, locks)
-                elif not apply_one.apply(
-                    conn,
-                    f,
-                    self.run_mode(f),
-                    fk_check=_may_break_references(f),
-                    locks=locks,
-                    progress=progress,
-                    run_alone=self._run_with_progress,
-                ):
+                if not self._apply(conn, f, locks, progress):
                     # no session lock on SQLite: another process applied it meanwhile
                     current = steps.get(f.name) if current is not None else None
                     continue
@@ -168,6 +156,30 @@ class DeployFlows(ProjectBase):
         if current is not None:
             with database.transaction(conn, fk_check=False):
                 history.write_state(conn, current, ms if current == last_fp else None)
+
+    def _apply(
+        self,
+        conn: Connection,
+        f: MigrationFile,
+        locks: ddl_locks.Discipline,
+        progress: ProgressFn | None,
+    ) -> bool:
+        """Run ``f`` (its steps, or as one unit) under ``locks``; False when another
+        process applied it meanwhile (a database without a session lock: SQLite)."""
+        if f.steps() is not None:
+            if progress:
+                progress(f.name)
+            step_runner.run_file(conn, f, locks)
+            return True
+        return apply_one.apply(
+            conn,
+            f,
+            self.run_mode(f),
+            fk_check=_may_break_references(f),
+            locks=locks,
+            progress=progress,
+            run_alone=self._run_with_progress,
+        )
 
     def _record_matched(self, conn: Connection, f: MigrationFile, result: DeployResult) -> None:
         """Record ``f`` as applied where boot already made its schema, running only its data
