@@ -30,7 +30,7 @@ from vertz_engine.files import migration_file
 
 PROD = {"VERTZ_ENV": "production", "VERTZ_AUTO_APPLY": False}
 _WAIT = re.compile(
-    r"0002_priority: waited (?P<waited>[0-9.]+) s for a lock \(lock timeout [0-9.]+ s\), "
+    r"0002_(?:priority|steps): waited (?P<waited>[0-9.]+) s for a lock \(lock timeout [0-9.]+ s\), "
     r"try (?P<try>\d+) of (?P<tries>\d+); held by (?P<held>.*)\. Next try in [0-9.]+ s\."
 )
 
@@ -299,3 +299,58 @@ def test_create_index_concurrently_waits_without_the_timeout(
         timeout = conn.exec_driver_sql("SHOW lock_timeout").scalar()
     assert valid is True
     assert timeout == "0"  # a new session: deploy's setting did not leak into the server
+
+
+def _steps_file(root: Path) -> None:
+    """``0002_steps`` instead of ``0002_priority``: a step that takes no lock on ``todos``,
+    then one that waits for it."""
+    (root / "migrations" / "0002_priority.sql").unlink()
+    path = root / "migrations" / "0002_steps.sql"
+    up = "CREATE TABLE other (id INTEGER PRIMARY KEY);\n\n-- vertz:step\n"
+    up += "ALTER TABLE todos ADD COLUMN b INTEGER;\n"
+    path.write_text(migration_file.render("0002_steps", [up], ["SELECT 1"]))
+
+
+@servers
+def test_a_step_waits_a_lock_timeout_per_try_and_succeeds_once_the_holder_leaves(
+    project: tuple[Callable[..., Flask], str], tmp_path: Path
+) -> None:
+    make, url = project
+    _steps_file(tmp_path)
+    app = make(VERTZ_DDL_LOCK_TIMEOUT=0.5, VERTZ_DDL_LOCK_RETRIES=20)
+    r, holder_id = deploy_while_held(app, url, 3.0)
+    assert r.exit_code == 0, r.output
+    waits = _waits(r.output)
+    assert len(waits) >= 2, r.output
+    assert all(m["held"].startswith(f"{_label(url)} {holder_id} ") for m in waits)
+    st = _status(app)
+    assert st["failed"] == []
+    assert [a["name"] for a in st["applied"]] == ["0001_init", "0002_steps"]
+
+
+@servers
+def test_a_step_after_applied_steps_that_never_gets_its_lock_is_failed_and_resumed(
+    project: tuple[Callable[..., Flask], str], tmp_path: Path
+) -> None:
+    """Not "not applied": the first step is applied and recorded; the next deploy resumes at
+    the step that waited."""
+    make, url = project
+    _steps_file(tmp_path)
+    app = make(VERTZ_DDL_LOCK_TIMEOUT=0.3, VERTZ_DDL_LOCK_RETRIES=1)
+    holder = Holder(url)
+    try:
+        r = run(app, "migrate", "deploy")
+        assert r.exit_code == 1
+        assert [(m["try"], m["tries"]) for m in _waits(r.output)] == [("1", "2")], r.output
+        assert "Not applied" not in r.output
+        assert "Step 2 of 2 did not finish; the 1 statement(s) before it stay applied" in r.output
+    finally:
+        holder.close()
+    r = run(app, "migrate", "deploy")
+    assert r.exit_code == 0, r.output
+    assert _waits(r.output) == []
+    st = _status(app)
+    assert st["failed"] == []
+    assert [a["name"] for a in st["applied"]] == ["0001_init", "0002_steps"]
+    columns = {c["name"] for c in sa.inspect(make_engine(url)).get_columns("todos")}
+    assert "b" in columns
