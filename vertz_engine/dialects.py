@@ -137,6 +137,9 @@ class Traits:
     # deploy's DDL lock timeout and who holds a lock; None: no such thing (SQLite waits for
     # its one write lock with the busy timeout)
     lock_sql: LockSql | None = None
+    # the session statements that turn foreign key checks off and on again around dropping
+    # every table (MySQL/MariaDB refuse to drop a parent first); None: not needed
+    foreign_key_checks_off: tuple[str, str] | None = None
 
     # -- what a plan must do on this database (plan/), all False unless the database says so
     # BOOLEAN and UUID are types of their own (literals false, '0000...-0000'), not integers
@@ -258,6 +261,7 @@ MYSQL = Traits(
     # MySQL 8.0.12+ and MariaDB 10.3+ add a column at the end instantly (MySQL's INPLACE
     # would rebuild the table); where they cannot, they refuse at once
     online_add_column=("ALGORITHM=INSTANT",),
+    foreign_key_checks_off=("SET FOREIGN_KEY_CHECKS=0", "SET FOREIGN_KEY_CHECKS=1"),
 )
 
 MARIADB = replace(

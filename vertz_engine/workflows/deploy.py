@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 
 from vertz_engine.db import database, ddl_locks, history, identity, step_runner
 from vertz_engine.db.runner import data_statements, execute
+from vertz_engine.dialects import traits
 from vertz_engine.errors import (
     MigrationFailed,
     MigrationFileError,
@@ -384,16 +385,17 @@ def _drop_everything(conn: Connection) -> list[str]:
     md = sa.MetaData()
     md.reflect(conn)
     names = sorted(md.tables)
+    db = traits(conn)
     with database.transaction(conn, enabled=run_mode(conn.dialect.name).transactional):
-        if conn.dialect.name in ("mysql", "mariadb"):
-            conn.exec_driver_sql("SET FOREIGN_KEY_CHECKS=0")
+        if db.foreign_key_checks_off:
+            conn.exec_driver_sql(db.foreign_key_checks_off[0])
         try:
             for table in reversed(md.sorted_tables):
                 conn.execute(sa.schema.DropTable(table))
         finally:
-            if conn.dialect.name in ("mysql", "mariadb"):
-                conn.exec_driver_sql("SET FOREIGN_KEY_CHECKS=1")
-        if conn.dialect.name == "postgresql":
+            if db.foreign_key_checks_off:
+                conn.exec_driver_sql(db.foreign_key_checks_off[1])
+        if db.native_enums:
             q = conn.dialect.identifier_preparer
             for enum in sa.inspect(conn).get_enums():  # type: ignore[attr-defined]
                 conn.exec_driver_sql(f"DROP TYPE IF EXISTS {q.quote(enum['name'])}")

@@ -22,6 +22,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from vertz_engine.dialects import traits
 from vertz_engine.errors import SnapshotError
 from vertz_engine.files.migration_file import MigrationFile
 from vertz_engine.plan.diff import diff
@@ -90,7 +91,7 @@ def _exact_where_provable(reflected: Snapshot, candidates: list[Snapshot]) -> Sn
 @contextmanager
 def _scratch(engine: Engine, target: Path) -> Iterator[Connection]:
     """An autocommit connection to a new, empty database of ``engine``'s dialect."""
-    if engine.dialect.name == "sqlite":
+    if traits(engine).file_based:
         with tempfile.TemporaryDirectory(prefix="vertz-rebuild-") as tmp:
             scratch = sa.create_engine(f"sqlite:///{Path(tmp) / 'rebuild.db'}")
             try:

@@ -24,6 +24,7 @@ from sqlalchemy.engine import Connection, Dialect
 
 from vertz_engine.db.introspect import _change, _context, _describe
 from vertz_engine.db.runner import execute
+from vertz_engine.dialects import traits
 from vertz_engine.plan import render
 from vertz_engine.plan.model import Change
 from vertz_engine.plan.renames import RenameCandidate, candidate, decide, default_questioner, pairs
@@ -89,7 +90,7 @@ def _what(op: ops.MigrateOperation) -> str:
 def _left_because(op: ops.MigrateOperation, dialect: str) -> str | Text:
     if isinstance(op, _DROPS):
         return "no record says the database should not have it (drop it in a migration)"
-    if dialect != "sqlite" or isinstance(op, (ops.CreateTableOp, ops.CreateIndexOp)):
+    if not traits(dialect).rebuilds_tables or isinstance(op, (ops.CreateTableOp, ops.CreateIndexOp)):
         return ""
     if isinstance(op, ops.AlterColumnOp) and render._is_rename(op):
         return ""

@@ -23,6 +23,7 @@ from vertz_engine.db import database
 from vertz_engine.db.backup import Store
 from vertz_engine.db.backup_items import Backup, Item, Restored
 from vertz_engine.db.history import now
+from vertz_engine.dialects import traits
 from vertz_engine.errors import VertzError
 from vertz_engine.gcpause import gc_paused
 from vertz_engine.plan.model import Plan
@@ -115,7 +116,7 @@ def _insert(
         names = ", ".join(q(c) for c in cols)
         conn.exec_driver_sql(f"INSERT INTO {t} ({names}) VALUES ({_marks(conn, len(cols))})", todo)
     out.restored = len(todo)
-    if todo and conn.dialect.name == "postgresql":
+    if todo and traits(conn).serial_sequences:
         for col in key:  # a serial key's sequence moves past the restored ids
             table_lit, col_lit = (_literal(x) for x in (q(item.table), col))
             conn.exec_driver_sql(
