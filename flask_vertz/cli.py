@@ -387,3 +387,12 @@ def reset(yes: bool) -> None:
     dropped = p.reset()
     click.echo(output.warn(f"dropped {len(dropped)} table(s)"))
     click.echo(output.ok("applied every migration file"))
+
+
+def _register_lint() -> None:
+    from .lint_command import lint
+
+    vertz_db.add_command(lint)
+
+
+_register_lint()

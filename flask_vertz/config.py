@@ -20,6 +20,8 @@ DEFAULTS: dict[str, Any] = {
     "VERTZ_MIGRATIONS_DIR": "migrations",
     "VERTZ_SNAPSHOT_PATH": ".vertz/schema-snapshot.json",
     "VERTZ_LOCK_TIMEOUT": 30.0,
+    "VERTZ_DDL_LOCK_TIMEOUT": 2.0,
+    "VERTZ_DDL_LOCK_RETRIES": 4,
     "VERTZ_BINDS": None,
 }
 #: The only values that mean "not production"; every other value is production.
@@ -93,6 +95,8 @@ class Settings:
     migrations_dir: Path
     snapshot_path: Path
     lock_timeout: float
+    ddl_lock_timeout: float  # 0: no DDL lock timeout
+    ddl_lock_retries: int
     root: Path
     binds: tuple[str, ...] | None  # None: every bind
 
@@ -138,6 +142,29 @@ def _lock_timeout(value: Any) -> float:
     return seconds
 
 
+def _ddl_lock_timeout(value: Any) -> float:
+    """Seconds; 0 (or off/false/none) turns the DDL lock timeout off."""
+    if isinstance(value, str) and value.strip().lower() in {"off", "none", *_FALSE}:
+        return 0.0
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = math.nan
+    if not math.isfinite(seconds) or seconds < 0:
+        raise ConfigError(
+            f"VERTZ_DDL_LOCK_TIMEOUT must be a number of seconds (0 or off: none), "
+            f"not {str(value)!r}"
+        )
+    return seconds
+
+
+def _ddl_lock_retries(value: Any) -> int:
+    text = str(value).strip()
+    if isinstance(value, bool) or not text.isdigit():
+        raise ConfigError(f"VERTZ_DDL_LOCK_RETRIES must be a whole number >= 0, not {text!r}")
+    return int(text)
+
+
 def settings(app: Flask) -> Settings:
     """Read the ``VERTZ_*`` keys; relative paths start from :func:`base_of`."""
     cfg = app.config
@@ -163,6 +190,12 @@ def settings(app: Flask) -> Settings:
         snapshot_path=root
         / Path(cfg.get("VERTZ_SNAPSHOT_PATH") or DEFAULTS["VERTZ_SNAPSHOT_PATH"]),
         lock_timeout=_lock_timeout(cfg.get("VERTZ_LOCK_TIMEOUT", DEFAULTS["VERTZ_LOCK_TIMEOUT"])),
+        ddl_lock_timeout=_ddl_lock_timeout(
+            cfg.get("VERTZ_DDL_LOCK_TIMEOUT", DEFAULTS["VERTZ_DDL_LOCK_TIMEOUT"])
+        ),
+        ddl_lock_retries=_ddl_lock_retries(
+            cfg.get("VERTZ_DDL_LOCK_RETRIES", DEFAULTS["VERTZ_DDL_LOCK_RETRIES"])
+        ),
         root=root,
         binds=_binds(cfg.get("VERTZ_BINDS")),
     )

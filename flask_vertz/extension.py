@@ -114,6 +114,8 @@ class Vertz:
                 environment=s.environment,
                 environment_source=s.environment_source,
                 lock_timeout=s.lock_timeout,
+                ddl_lock_timeout=s.ddl_lock_timeout,
+                ddl_lock_retries=s.ddl_lock_retries,
                 root=s.root,
             )
         return out

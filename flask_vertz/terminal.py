@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
@@ -14,7 +14,9 @@ from vertz_engine.plan.renames import RenameCandidate
 from . import output
 
 if TYPE_CHECKING:  # the workflows load when a command runs, not with the app
+    from vertz_engine.db.ddl_locks import LockWait
     from vertz_engine.project import Project
+    from vertz_engine.workflows.workspace import ProgressFn
 
 #: from this many pending files on, a terminal gets a progress bar instead of a line each
 PROGRESS_BAR_FILES = 10
@@ -33,8 +35,11 @@ def terminal_questioner(candidate: RenameCandidate) -> bool:
 
 
 @contextmanager
-def progress(p: Project, allow_out_of_order: bool) -> Iterator[Callable[[str], None]]:
-    """A line per file, or on a terminal with many pending files click's progress bar."""
+def progress(p: Project, allow_out_of_order: bool) -> Iterator[ProgressFn]:
+    """A line per file, or on a terminal with many pending files click's progress bar; a
+    warning line whenever a file waits for a lock another session holds."""
+    from vertz_engine.db.ddl_locks import LockWait
+
     if sys.stdout.isatty():
         pending = p.deploy(dry_run=True, allow_out_of_order=allow_out_of_order).pending
         if len(pending) >= PROGRESS_BAR_FILES:
@@ -43,6 +48,20 @@ def progress(p: Project, allow_out_of_order: bool) -> Iterator[Callable[[str], N
                 label="Deploying",
                 item_show_func=lambda name: name,
             ) as bar:
-                yield lambda name: bar.update(1, name)
+                yield (
+                    lambda item: (
+                        _lock_wait(item) if isinstance(item, LockWait) else bar.update(1, item)
+                    )
+                )
             return
-    yield lambda name: click.echo(output.dim(f"applying {name} ..."))
+    yield (
+        lambda item: (
+            _lock_wait(item)
+            if isinstance(item, LockWait)
+            else click.echo(output.dim(f"applying {item} ..."))
+        )
+    )
+
+
+def _lock_wait(event: LockWait) -> None:
+    click.echo(output.warn(event.describe()), err=True)

@@ -428,7 +428,8 @@ def test_lock_timeout_is_not_a_failure(
     factory = make_app_on(_with_lock_timeout(url, dialect_kind))
     app = factory(models.v1, VERTZ_AUTO_APPLY=False, **DEV)
     assert run(app, "migrate", "dev", "--name", "init").exit_code == 0
-    app2 = factory(models.v2, VERTZ_AUTO_APPLY=False, **DEV)
+    # deploy's own lock discipline off: the server's lock timeout (set in the URL) applies
+    app2 = factory(models.v2, VERTZ_AUTO_APPLY=False, VERTZ_DDL_LOCK_TIMEOUT=0, **DEV)
     assert run(app2, "migrate", "dev", "--name", "priority", "--create-only").exit_code == 0
     holder = sa.create_engine(url)
     try:

@@ -101,3 +101,56 @@ def test_the_engine_writes_no_command_flag_or_setting_key() -> None:
         if front_end_words.search(text)
     ]
     assert found == []
+
+
+_DIALECT_NAMES = {"sqlite", "sqlite3", "postgresql", "postgres", "mysql", "mariadb"}
+
+
+def _names_in(node: ast.expr) -> bool:
+    if isinstance(node, ast.Constant):
+        return node.value in _DIALECT_NAMES
+    if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+        return any(_names_in(e) for e in node.elts)
+    return False
+
+
+def _dialect_comparisons(path: Path) -> list[int]:
+    """Lines of ``path`` that compare something with a dialect name (``== "sqlite"``,
+    ``in ("mysql", "mariadb")``, ``.startswith("postgresql")``)."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Compare) and any(
+            _names_in(side) for side in (node.left, *node.comparators)
+        ):
+            found.append(node.lineno)
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in ("startswith", "endswith")
+            and any(_names_in(a) for a in node.args)
+        ):
+            found.append(node.lineno)
+    return found
+
+
+def test_dialect_names_are_compared_only_in_the_dialect_traits() -> None:
+    """Every per-database fact lives in ``vertz_engine/dialects.py``; elsewhere code asks a
+    trait (``traits(conn).transactional_ddl``) instead of comparing names."""
+    owner = ROOT / "vertz_engine" / "dialects.py"
+    offenders = [
+        f"{path.relative_to(ROOT)}:{line}"
+        for package in ("vertz_engine", "flask_vertz")
+        for path in sorted((ROOT / package).rglob("*.py"))
+        if path != owner
+        for line in _dialect_comparisons(path)
+    ]
+    assert offenders == []
+
+
+def test_the_dialect_check_sees_a_comparison(tmp_path: Path) -> None:
+    module = tmp_path / "m.py"
+    module.write_text(
+        'def f(d):\n    if d.name in ("mysql", "mariadb"):\n        return 1\n'
+        '    return d.name == "sqlite" or d.url.drivername.startswith("sqlite")\n'
+    )
+    assert _dialect_comparisons(module) == [2, 4, 4]

@@ -27,6 +27,58 @@ def _frozen(d: dict[str, str]) -> Mapping[str, str]:
 
 
 @dataclass(frozen=True)
+class LockSql:
+    """How deploy bounds its wait for a table lock on one database (lock discipline), and
+    how it asks who holds the lock. In ``timeout``, ``{ms}`` is the timeout in milliseconds
+    and ``{s}`` in whole seconds (at least 1); in ``holders``, ``{id}`` is the waiting
+    session's id."""
+
+    timeout: str  # "variable = value": the setting that bounds a wait for a lock
+    # SET LOCAL works (PostgreSQL): the timeout is set per transaction; else per session,
+    # once for the whole run
+    per_transaction: bool
+    session_id: str  # the query for this session's id
+    session_noun: str  # what the database calls a session, for people ("pid", "connection")
+    # the sessions blocking session {id}: (id, user, application, client, state,
+    # seconds the transaction is open, its last statement)
+    holders: str
+
+    @property
+    def set_local(self) -> str:
+        return f"SET LOCAL {self.timeout}"
+
+    @property
+    def set_session(self) -> str:
+        return f"SET SESSION {self.timeout}"
+
+    @property
+    def reset(self) -> str:
+        """The session's value back to the server's default."""
+        return f"SET SESSION {self.timeout.split('=')[0].strip()} = DEFAULT"
+
+
+_PG_TIMEOUT = "lock_timeout = '{ms}ms'"
+_MYSQL_TIMEOUT = "lock_wait_timeout = {s}"
+_PG_HOLDERS = (
+    "SELECT a.pid, a.usename, a.application_name, host(a.client_addr), a.state, "
+    "CAST(EXTRACT(EPOCH FROM now() - a.xact_start) AS integer), a.query "
+    "FROM pg_stat_activity a WHERE a.pid = ANY(pg_blocking_pids({id})) "
+    "ORDER BY a.xact_start, a.pid"
+)
+# MariaDB has no pg_blocking_pids (and metadata_lock_info is a plugin, rarely loaded): while
+# the session waits for a lock, the open InnoDB transactions of other sessions are the holders
+_MYSQL_HOLDERS = (
+    "SELECT t.trx_mysql_thread_id, p.USER, '', p.HOST, p.COMMAND, "
+    "TIMESTAMPDIFF(SECOND, t.trx_started, NOW()), COALESCE(p.INFO, t.trx_query) "
+    "FROM information_schema.INNODB_TRX t "
+    "JOIN information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id "
+    "WHERE t.trx_mysql_thread_id <> {id} AND EXISTS (SELECT 1 FROM "
+    "information_schema.PROCESSLIST w WHERE w.ID = {id} AND w.STATE LIKE 'Waiting for%lock%') "
+    "ORDER BY t.trx_started, t.trx_mysql_thread_id"
+)
+
+
+@dataclass(frozen=True)
 class Traits:
     """What flask-vertz needs to know about one database."""
 
@@ -79,6 +131,15 @@ class Traits:
     # cannot change it online: for indexes (and UNIQUE), and for ADD COLUMN (MySQL/MariaDB)
     online_index: tuple[str, ...] = ()
     online_add_column: tuple[str, ...] = ()
+    # a server that many sessions use at once, where DDL that holds a table lock for long
+    # stalls live readers and writers (lint's lock and rewrite rules apply)
+    serves_concurrent_sessions: bool = False
+    # deploy's DDL lock timeout and who holds a lock; None: no such thing (SQLite waits for
+    # its one write lock with the busy timeout)
+    lock_sql: LockSql | None = None
+    # the session statements that turn foreign key checks off and on again around dropping
+    # every table (MySQL/MariaDB refuse to drop a parent first); None: not needed
+    foreign_key_checks_off: tuple[str, str] | None = None
 
     # -- what a plan must do on this database (plan/), all False unless the database says so
     # BOOLEAN and UUID are types of their own (literals false, '0000...-0000'), not integers
@@ -168,6 +229,8 @@ POSTGRESQL = Traits(
     commit_in_one_round_trip=True,
     error_aborts_transaction=True,
     concurrent_indexes=True,
+    serves_concurrent_sessions=True,
+    lock_sql=LockSql(_PG_TIMEOUT, True, "SELECT pg_backend_pid()", "pid", _PG_HOLDERS),
 )
 
 MYSQL = Traits(
@@ -186,6 +249,9 @@ MYSQL = Traits(
     keeps_index_options=False,
     advisory_lock=True,
     option_prefixes=("mysql_", "mariadb_"),  # MariaDB reads MySQL's options too
+    serves_concurrent_sessions=True,
+    # no per transaction timeout: DDL commits by itself, there is no transaction
+    lock_sql=LockSql(_MYSQL_TIMEOUT, False, "SELECT CONNECTION_ID()", "connection", _MYSQL_HOLDERS),
     type_aliases=_frozen(
         {"BOOLEAN": "TINYINT(1)", "INTEGER(11)": "INTEGER", "BIGINT(20)": "BIGINT"}
     ),
@@ -196,6 +262,7 @@ MYSQL = Traits(
     # MySQL 8.0.12+ and MariaDB 10.3+ add a column at the end instantly (MySQL's INPLACE
     # would rebuild the table); where they cannot, they refuse at once
     online_add_column=("ALGORITHM=INSTANT",),
+    foreign_key_checks_off=("SET FOREIGN_KEY_CHECKS=0", "SET FOREIGN_KEY_CHECKS=1"),
 )
 
 MARIADB = replace(

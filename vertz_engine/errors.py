@@ -4,7 +4,7 @@ messages and exit codes."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from vertz_engine.remedies import Hint, Text
 
@@ -101,9 +101,22 @@ class MigrationFailed(VertzError):
 
 class NotApplied(MigrationFailed):
     """A migration could not get a lock in time and nothing of it was applied or recorded:
-    run it again (no ``resolve`` needed)."""
+    run it again (no ``resolve`` needed). ``holders`` describe the sessions that held the
+    lock (as last seen), ``tries`` how often it was tried."""
 
     code = "not_applied"
+
+    def __init__(
+        self,
+        message: str | Text,
+        *,
+        holders: tuple[str, ...] = (),
+        tries: int = 1,
+        **failure: Any,
+    ) -> None:
+        super().__init__(message, **{"lock_timeout": True, **failure})
+        self.holders = holders
+        self.tries = tries
 
 
 class LockTimeout(VertzError):

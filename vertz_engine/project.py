@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from vertz_engine.db.backup_items import Backup
+from vertz_engine.db.ddl_locks import LockPolicy
 from vertz_engine.files.migration_file import MigrationFile
 from vertz_engine.plan.model import Plan
 from vertz_engine.plan.renames import Questioner, RenameCandidate, default_questioner
@@ -28,6 +29,7 @@ from vertz_engine.workflows.deploy import Deploy, DeployOptions
 from vertz_engine.workflows.dev import MigrateDev
 from vertz_engine.workflows.discard import Discard, DiscardResult
 from vertz_engine.workflows.environment import PRODUCTION, Environment
+from vertz_engine.workflows.lint import Lint, LintResult
 from vertz_engine.workflows.loader import MIGRATIONS_SNAPSHOT, Loader
 from vertz_engine.workflows.new_file import NewMigration
 from vertz_engine.workflows.preview import DevPreview, Preview
@@ -66,6 +68,7 @@ __all__ = [
     "DevResult",
     "DiscardResult",
     "InitResult",
+    "LintResult",
     "Project",
     "RestoreResult",
     "RollbackResult",
@@ -89,6 +92,9 @@ class Project:
     environment_source: str = ""
     lock_timeout: float = 30.0
     root: Path | None = None  # where ``init`` puts the .gitignore line
+    #: deploy's DDL lock timeout per try in seconds (0: none) and retries after it
+    ddl_lock_timeout: float = 2.0
+    ddl_lock_retries: int = 4
     ws: Workspace = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -99,7 +105,14 @@ class Project:
             self.engine, self.metadata, self.migrations_dir, self.local_snapshot_path, last
         )
         env = Environment(self.environment, self.environment_source)
-        return Workspace(loader, env, self.lock_timeout, self.root)
+        return Workspace(
+            loader,
+            env,
+            self.lock_timeout,
+            self.root,
+            ddl_lock_timeout=self.ddl_lock_timeout,
+            ddl_lock_retries=self.ddl_lock_retries,
+        )
 
     def up_to(self, last: str | None) -> Project:
         """The same project with its folder ending at file ``last`` (inclusive)."""
@@ -112,6 +125,10 @@ class Project:
     @property
     def production(self) -> bool:
         return self.ws.env.production
+
+    @property
+    def lock_policy(self) -> LockPolicy:
+        return self.ws.lock_policy
 
     @property
     def migrations_snapshot_path(self) -> Path:
@@ -242,6 +259,11 @@ class Project:
     def check(self) -> CheckResult:
         """For CI, no database needed: model changes no file captures, unsigned files."""
         return Check(self.ws).run()
+
+    def lint(self) -> LintResult:
+        """The changes of the migration files that hurt a busy production database (no
+        database needed)."""
+        return Lint(self.ws).run()
 
     def backups(self) -> list[Backup]:
         """The kept backups, oldest first."""

@@ -92,9 +92,13 @@ def execute(
     *,
     name: str,
     on_statement: Callable[[int], None] | None = None,
+    before: Callable[[str], None] | None = None,
+    retry: Callable[[MigrationFailed], bool] | None = None,
 ) -> None:
     """Run ``statements`` in order; the first failure raises :class:`MigrationFailed`.
-    ``on_statement(i)`` is called after statement ``i`` (1-based) succeeded."""
+    ``on_statement(i)`` is called after statement ``i`` (1-based) succeeded; ``before(s)``
+    before each statement; ``retry(failure)``, for a statement that gave up waiting for a
+    lock, says whether to run it again (statements outside a transaction: see ddl_locks)."""
     # a table rebuild (SQLite) keeps the table's triggers and leaves views alone
     rebuilds = traits(conn).rebuilds_tables
     raw = Raw(conn)
@@ -102,40 +106,59 @@ def execute(
     total = len(statements)
     for i, statement in enumerate(statements, 1):
         code = _code(statement)
-        try:
-            if rebuilds and (m := _DROP.match(code)):
-                table = _unquote(m.group(1))
-                # SQLite matches names case-insensitively, and keeps them as written
-                raw.run(
-                    "SELECT sql FROM sqlite_master WHERE type = 'trigger' "
-                    "AND tbl_name = ? COLLATE NOCASE ORDER BY name",
-                    (table,),
+        while True:
+            if before is not None:
+                before(statement)
+            try:
+                _run_one(raw, conn, statement, code, saved_triggers, rebuilds)
+                break
+            except sa.exc.DBAPIError as exc:
+                first = " ".join(line.strip() for line in code.splitlines())
+                if len(first) > 200:
+                    first = first[:197] + "..."
+                failure = MigrationFailed(
+                    f"{name}: statement {i} of {total} failed: {_reason(exc)}\n    {first}",
+                    name=name,
+                    statement=statement,
+                    index=i,
+                    lock_timeout=is_lock_timeout(exc),
                 )
-                saved_triggers[table.lower()] = [row[0] for row in raw.cursor.fetchall() if row[0]]
-            if statement.lstrip().startswith(OUTSIDE_TRANSACTION_MARKER):
-                with connect(conn.engine) as side:
-                    side.exec_driver_sql(statement)
-            elif rebuilds and (rebuilt := _rebuild_target(code)) is not None:
-                legacy = raw.one("PRAGMA legacy_alter_table")
-                raw.run("PRAGMA legacy_alter_table=ON")
-                try:
-                    raw.run(statement)
-                finally:
-                    raw.run(f"PRAGMA legacy_alter_table={1 if legacy and legacy[0] else 0}")
-                for trigger in saved_triggers.pop(rebuilt.lower(), []):
-                    raw.run(trigger)
-            else:
-                raw.run(statement)
-        except sa.exc.DBAPIError as exc:
-            first = " ".join(line.strip() for line in code.splitlines())
-            if len(first) > 200:
-                first = first[:197] + "..."
-            raise MigrationFailed(
-                f"{name}: statement {i} of {total} failed: {_reason(exc)}\n    {first}",
-                name=name,
-                statement=statement,
-                index=i,
-                lock_timeout=is_lock_timeout(exc),
-            ) from None
+                if failure.lock_timeout and retry is not None and retry(failure):
+                    continue
+                raise failure from None
         if on_statement is not None:
             on_statement(i)
+
+
+def _run_one(
+    raw: Raw,
+    conn: Connection,
+    statement: str,
+    code: str,
+    saved_triggers: dict[str, list[str]],
+    rebuilds: bool,
+) -> None:
+    """One statement, with what SQLite's table rebuild needs around it."""
+    if rebuilds and (m := _DROP.match(code)):
+        table = _unquote(m.group(1))
+        # SQLite matches names case-insensitively, and keeps them as written
+        raw.run(
+            "SELECT sql FROM sqlite_master WHERE type = 'trigger' "
+            "AND tbl_name = ? COLLATE NOCASE ORDER BY name",
+            (table,),
+        )
+        saved_triggers[table.lower()] = [row[0] for row in raw.cursor.fetchall() if row[0]]
+    if statement.lstrip().startswith(OUTSIDE_TRANSACTION_MARKER):
+        with connect(conn.engine) as side:
+            side.exec_driver_sql(statement)
+    elif rebuilds and (rebuilt := _rebuild_target(code)) is not None:
+        legacy = raw.one("PRAGMA legacy_alter_table")
+        raw.run("PRAGMA legacy_alter_table=ON")
+        try:
+            raw.run(statement)
+        finally:
+            raw.run(f"PRAGMA legacy_alter_table={1 if legacy and legacy[0] else 0}")
+        for trigger in saved_triggers.pop(rebuilt.lower(), []):
+            raw.run(trigger)
+    else:
+        raw.run(statement)

@@ -20,7 +20,7 @@ import time
 
 from sqlalchemy.engine import Connection
 
-from vertz_engine.db import database, history
+from vertz_engine.db import database, ddl_locks, history
 from vertz_engine.db.raw import Raw
 from vertz_engine.db.runner import execute
 from vertz_engine.dialects import traits
@@ -88,10 +88,12 @@ def _done_before(conn: Connection, f: MigrationFile) -> int:
     return int(str(row[0])) if row else -1
 
 
-def run_file(conn: Connection, f: MigrationFile) -> int:
+def run_file(conn: Connection, f: MigrationFile, locks: ddl_locks.Discipline) -> int:
     """Run the steps of ``f`` not done yet (see the module docstring); the number of
-    statements run. Raises :class:`MigrationFailed` (the row stays, resumable) or
-    :class:`NotApplied` (a lock wait that applied nothing; no row)."""
+    statements run. Each step runs under ``locks`` (its lock timeout, tried again after one:
+    a transactional step whole, a step outside a transaction statement by statement).
+    Raises :class:`MigrationFailed` (the row stays, resumable) or :class:`NotApplied` (a
+    lock wait that applied nothing; no row)."""
     steps = f.steps() or []
     total = steps[-1].last if steps else 0
     done = _done_before(conn, f)
@@ -107,10 +109,11 @@ def run_file(conn: Connection, f: MigrationFile) -> int:
     for number, step in enumerate(steps, 1):
         if step.last <= done:
             continue
+        nothing = fresh and ran == 0
         try:
-            ran += _run_step(conn, f, step, done)
+            ran += _run_step(conn, f, step, done, locks, nothing)
         except MigrationFailed as exc:
-            _record_failure(conn, f, exc, number, len(steps), fresh and ran == 0)
+            _record_failure(conn, f, exc, (number, len(steps)), nothing, locks)
             raise AssertionError("unreachable") from None  # _record_failure raises
         done = step.last
     taken = int((time.perf_counter() - start) * 1000)
@@ -118,7 +121,14 @@ def run_file(conn: Connection, f: MigrationFile) -> int:
     return ran
 
 
-def _run_step(conn: Connection, f: MigrationFile, step: FileStep, done: int) -> int:
+def _run_step(
+    conn: Connection,
+    f: MigrationFile,
+    step: FileStep,
+    done: int,
+    locks: ddl_locks.Discipline,
+    nothing: bool,
+) -> int:
     mode = step_run_mode(conn.dialect.name, step)
     recorder = history.Recorder(conn)
     postgresql = traits(conn).concurrent_indexes
@@ -127,17 +137,27 @@ def _run_step(conn: Connection, f: MigrationFile, step: FileStep, done: int) -> 
     offset = step.first + skip - 1
     if postgresql:
         _repair(conn, step)
-    with database.transaction(conn, enabled=mode.transactional, fk_check=False):
-        execute(
-            conn,
-            statements,
-            name=f.name,
-            on_statement=None
-            if mode.transactional
-            else lambda i: recorder.progressed(f.name, offset + i),
-        )
-        if mode.transactional:
-            recorder.progressed(f.name, step.last)
+    if mode.transactional:
+
+        def attempt() -> None:
+            with database.transaction(conn, fk_check=False):
+                locks.in_transaction()
+                execute(conn, statements, name=f.name)
+                recorder.progressed(f.name, step.last)
+
+        # tried again whole after a lock timeout; NotApplied only where nothing of f is
+        # applied yet (otherwise the last timeout is the step's failure, and deploy resumes)
+        locks.run(f.name, attempt, not_applied=nothing)
+    else:
+        with locks.watching():
+            execute(
+                conn,
+                statements,
+                name=f.name,
+                on_statement=lambda i: recorder.progressed(f.name, offset + i),
+                before=locks.before_statement,
+                retry=locks.retry_statement,
+            )
     problem = _catalog_problem(conn, step) if postgresql else None
     if problem:
         raise MigrationFailed(
@@ -150,15 +170,19 @@ def _run_step(conn: Connection, f: MigrationFile, step: FileStep, done: int) -> 
 
 
 def _record_failure(
-    conn: Connection, f: MigrationFile, exc: MigrationFailed, number: int, count: int, nothing: bool
+    conn: Connection,
+    f: MigrationFile,
+    exc: MigrationFailed,
+    step: tuple[int, int],
+    nothing: bool,
+    locks: ddl_locks.Discipline,
 ) -> None:
+    number, count = step
     if nothing and exc.lock_timeout:
         history.Recorder(conn).withdrawn(f.name)
-        raise exc.explained(
-            f"Not applied, retry: the statement waited for a lock longer than the lock "
-            f"timeout, so nothing of {f.name} was applied and nothing is recorded.",
-            NotApplied,
-        ) from None
+        if isinstance(exc, NotApplied):
+            raise exc  # a transactional step's tries ran out (Discipline.run)
+        raise locks.not_applied(exc, locks.tries_of(exc)) from None
     done = _done_before(conn, f)
     history.Recorder(conn).failed(f.name, statements_done=done, error=str(exc))
     raise exc.explained(

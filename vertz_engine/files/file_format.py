@@ -2,10 +2,10 @@
 
 Every marker a file can hold (the header lines, ``-- @rollback``,
 ``-- vertz:no-transaction``, ``-- vertz:step``, ``-- vertz:destructive ...``,
-``-- vertz:outside-transaction``) is spelled here and only here, and the file markers are
-recognised with any case and any spaces or tabs around them, so a file that an editor or a
-person spaced differently means the same thing everywhere. Everything else that writes or
-reads a marker imports it from here.
+``-- vertz:outside-transaction``, ``-- vertz:allow ...``) is spelled here and only here, and
+the file markers are recognised with any case and any spaces or tabs around them, so a file
+that an editor or a person spaced differently means the same thing everywhere. Everything
+else that writes or reads a marker imports it from here.
 
 The checksum covers the body (everything after the header), compared as a person reads
 it: line endings as LF, no trailing spaces or tabs on any line, no blank lines at the end.
@@ -27,6 +27,7 @@ DESTRUCTIVE_PREFIX = "-- vertz:destructive "
 # transaction, or none with ``no-transaction``) and deploy records progress per step
 STEP_MARKER = "-- vertz:step"
 STEP_NO_TRANSACTION_MARKER = "-- vertz:step no-transaction"
+ALLOW_PREFIX = "-- vertz:allow "  # -- vertz:allow VZ101 <reason>: lint accepts one finding
 HEADER_KEYS = ("Migration", "Created", "Checksum")
 MIGRATION_KEY = HEADER_KEYS[0]  # ``-- Migration: <name>``: the name a file was created with
 HEADER_LINES = ", ".join(f"'-- {key}:'" for key in HEADER_KEYS)  # for messages
@@ -41,6 +42,9 @@ _HEADER_LINE = re.compile(r"--[ \t]*(migration|created|checksum)[ \t]*:[ \t]*(.*
 _ROLLBACK = re.compile(r"--[ \t]*@[ \t]*rollback[ \t]*", re.I)
 _NO_TRANSACTION = re.compile(r"--[ \t]*vertz[ \t]*:[ \t]*no-transaction[ \t]*", re.I)
 _STEP = re.compile(r"--[ \t]*vertz[ \t]*:[ \t]*step(?:[ \t]+(no-transaction))?[ \t]*", re.I)
+_ALLOW = re.compile(
+    r"--[ \t]*vertz[ \t]*:[ \t]*allow[ \t]+([A-Za-z]+[0-9]+)\b[ \t]*(.*?)[ \t]*", re.I
+)
 _DESTRUCTIVE = re.compile(r"--[ \t]*vertz[ \t]*:[ \t]*destructive[ \t]+(.*?)[ \t]*", re.I)
 # Where SQLAlchemy's DDL compiler left a space before a line break (", \n" between the
 # columns of CREATE TABLE, " \nFROM" in INSERT ... SELECT): the trailing spaces of files
@@ -114,6 +118,12 @@ def destructive_note(line: str) -> str | None:
     """The note of a ``-- vertz:destructive <note>`` line, else None."""
     m = _DESTRUCTIVE.fullmatch(line.strip())
     return m.group(1) if m and m.group(1) else None
+
+
+def allow_marker(line: str) -> tuple[str, str] | None:
+    """The rule id (upper case) and reason of a ``-- vertz:allow RULE reason`` line."""
+    m = _ALLOW.fullmatch(line.strip())
+    return (m.group(1).upper(), m.group(2)) if m else None
 
 
 @dataclass(frozen=True)

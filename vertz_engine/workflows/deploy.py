@@ -13,12 +13,10 @@ from dataclasses import dataclass
 
 from sqlalchemy.engine import Connection
 
-from vertz_engine.db import database, history, step_runner
-from vertz_engine.dialects import traits
-from vertz_engine.errors import MigrationFailed
+from vertz_engine.db import database, ddl_locks, history, step_runner
 from vertz_engine.files import guard
 from vertz_engine.files.migration_file import MigrationFile
-from vertz_engine.workflows import checks, executor
+from vertz_engine.workflows import apply_one, checks, executor
 from vertz_engine.workflows.position import Position, Run
 from vertz_engine.workflows.results import DeployResult
 from vertz_engine.workflows.workspace import ProgressFn, Workspace
@@ -28,7 +26,7 @@ from vertz_engine.workflows.workspace import ProgressFn, Workspace
 class DeployOptions:
     dry_run: bool = False  # only say what would run (pending files, what they destroy)
     force: bool = False  # run files that destroy data in production
-    progress: ProgressFn | None = None  # told each file's name before it runs
+    progress: ProgressFn | None = None  # told each file's name as it starts, and lock waits
     allow_out_of_order: bool = False  # run files numbered below an applied one
 
 
@@ -73,7 +71,8 @@ class Deploy:
         result: DeployResult,
         progress: ProgressFn | None,
     ) -> None:
-        with database.sqlite_session(conn):
+        locks = ddl_locks.Discipline(conn, self.ws.lock_policy, progress or _ignore)
+        with database.sqlite_session(conn), locks.session():
             for i, f in enumerate(pending):
                 if run.made_already(i):
                     data = executor.record_matched(conn, f, self.ws.run_mode(f, data_only=True))
@@ -82,36 +81,36 @@ class Deploy:
                         if data:
                             result.data_run[f.name] = data
                     continue
-                if f.steps() is not None:
-                    if progress:
-                        progress(f.name)
-                    step_runner.run_file(conn, f)
-                    run.applied(f)
-                    result.applied.append(f.name)
-                elif self._run_one(conn, f, progress):
+                if self._apply(conn, f, locks, progress):
                     run.applied(f)
                     result.applied.append(f.name)
                 else:
                     run.applied_elsewhere(f)
         run.settle(conn)
 
-    def _run_one(self, conn: Connection, f: MigrationFile, progress: ProgressFn | None) -> bool:
-        """Run ``f`` in its transaction (if it has one); False when another process applied
-        it meanwhile."""
-        mode = self.ws.run_mode(f)
-        statements = f.up_statements()
-        fk_check = statements if executor.may_break_references(f) else False
-        try:
-            with database.transaction(
-                conn, enabled=mode.transactional, fk_check=fk_check
-            ) as tx:
-                if not traits(conn).advisory_lock and history.Recorder(conn).is_recorded(f.name):
-                    return False  # no session lock on SQLite: another process applied it
-                if progress:
-                    progress(f.name)
-                executor.apply(conn, f, mode, tx)
-        except MigrationFailed as exc:
-            if exc.lock_timeout and mode.transactional:
-                raise executor.not_applied(exc) from None
-            raise
-        return True
+    def _apply(
+        self,
+        conn: Connection,
+        f: MigrationFile,
+        locks: ddl_locks.Discipline,
+        progress: ProgressFn | None,
+    ) -> bool:
+        """Run ``f`` (its steps, or as one unit) under ``locks``; False when another
+        process applied it meanwhile (a database without a session lock: SQLite)."""
+        if f.steps() is not None:
+            if progress:
+                progress(f.name)
+            step_runner.run_file(conn, f, locks)
+            return True
+        return apply_one.apply(
+            conn,
+            f,
+            self.ws.run_mode(f),
+            fk_check=executor.may_break_references(f),
+            locks=locks,
+            progress=progress,
+        )
+
+
+def _ignore(_event: object) -> None:
+    pass

@@ -14,43 +14,60 @@ import time
 
 from sqlalchemy.engine import Connection
 
-from vertz_engine.db import database, history
+from vertz_engine.db import database, ddl_locks, history
 from vertz_engine.db.runner import data_statements, execute
-from vertz_engine.errors import MigrationFailed, NotApplied
+from vertz_engine.errors import MigrationFailed
 from vertz_engine.files.migration_file import MigrationFile
 from vertz_engine.files.txmode import RunMode
 from vertz_engine.remedies import Hint, Remedy, Text
 from vertz_engine.workflows.position import Position
 
 
-def apply(conn: Connection, f: MigrationFile, mode: RunMode, tx: database.Transaction) -> None:
+def apply(
+    conn: Connection,
+    f: MigrationFile,
+    mode: RunMode,
+    tx: database.Transaction,
+    locks: ddl_locks.Discipline,
+) -> None:
     """Run ``f``'s up statements and record it as applied (inside the caller's
-    transaction ``tx`` when ``mode`` is transactional)."""
+    transaction ``tx`` when ``mode`` is transactional), under deploy's lock discipline."""
     start = time.perf_counter()
     if not mode.transactional:
-        _apply_counted(conn, f, start, mode)
+        _apply_counted(conn, f, start, mode, locks)
         return
+    locks.in_transaction()
     execute(conn, f.up_statements(), name=f.name)
     taken = int((time.perf_counter() - start) * 1000)
     tx.with_commit(history.Recorder.applied_sql(f.name, f.actual_checksum, taken))
 
 
-def _apply_counted(conn: Connection, f: MigrationFile, start: float, mode: RunMode) -> None:
+def _apply_counted(
+    conn: Connection,
+    f: MigrationFile,
+    start: float,
+    mode: RunMode,
+    locks: ddl_locks.Discipline,
+) -> None:
+    """Run statement by statement, each tried again after a lock timeout (``locks``)."""
     statements = f.up_statements()
     recorder = history.Recorder(conn)
     recorder.started(f.name, f.actual_checksum, len(statements))
     try:
-        execute(
-            conn,
-            statements,
-            name=f.name,
-            on_statement=lambda i: recorder.progressed(f.name, i),
-        )
+        with locks.watching():
+            execute(
+                conn,
+                statements,
+                name=f.name,
+                on_statement=lambda i: recorder.progressed(f.name, i),
+                before=locks.before_statement,
+                retry=locks.retry_statement,
+            )
     except MigrationFailed as exc:
         done = (exc.index or 1) - 1
-        if done == 0 and exc.lock_timeout and not _builds_concurrently(exc.statement):
+        if done == 0 and exc.lock_timeout and not ddl_locks.concurrently(exc.statement):
             recorder.withdrawn(f.name)  # one statement that did nothing: no record
-            raise not_applied(exc) from None
+            raise locks.not_applied(exc, locks.tries_of(exc)) from None
         recorder.failed(f.name, statements_done=done, error=str(exc))
         raise exc.explained(
             Text(
@@ -156,21 +173,3 @@ def may_break_references(f: MigrationFile) -> bool:
         if code.upper().lstrip().startswith("ALTER") and "REFERENCES" in code.upper():
             return True
     return False
-
-
-def not_applied(exc: MigrationFailed) -> MigrationFailed:
-    return exc.explained(
-        Text(
-            "Not applied, retry: the statement waited for a lock longer than the lock timeout, "
-            f"so nothing of {exc.name} was applied and nothing is recorded (no resolve needed). "
-            "Run `",
-            Hint(Remedy.DEPLOY),
-            "` again once the transaction holding the lock has finished.",
-        ),
-        NotApplied,
-    )
-
-
-def _builds_concurrently(statement: str | None) -> bool:
-    """``CREATE INDEX CONCURRENTLY`` can leave an invalid index when it fails part-way."""
-    return "CONCURRENTLY" in (statement or "").upper()

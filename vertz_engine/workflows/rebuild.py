@@ -91,7 +91,7 @@ def _exact_where_provable(reflected: Snapshot, candidates: list[Snapshot]) -> Sn
 @contextmanager
 def _scratch(engine: Engine, target: Path) -> Iterator[Connection]:
     """An autocommit connection to a new, empty database of ``engine``'s dialect."""
-    if traits(engine).sqlite:  # a file: no CREATE DATABASE
+    if traits(engine).file_based:
         with tempfile.TemporaryDirectory(prefix="vertz-rebuild-") as tmp:
             scratch = sa.create_engine(f"sqlite:///{Path(tmp) / 'rebuild.db'}")
             try:

@@ -34,14 +34,14 @@ def drop_everything(conn: Connection) -> list[str]:
     names = sorted(md.tables)
     db = traits(conn)
     with database.transaction(conn, enabled=run_mode(db.name).transactional):
-        if db.mysql:
-            conn.exec_driver_sql("SET FOREIGN_KEY_CHECKS=0")
+        if db.foreign_key_checks_off:
+            conn.exec_driver_sql(db.foreign_key_checks_off[0])
         try:
             for table in reversed(md.sorted_tables):
                 conn.execute(sa.schema.DropTable(table))
         finally:
-            if db.mysql:
-                conn.exec_driver_sql("SET FOREIGN_KEY_CHECKS=1")
+            if db.foreign_key_checks_off:
+                conn.exec_driver_sql(db.foreign_key_checks_off[1])
         if db.native_enums:
             q = conn.dialect.identifier_preparer
             for enum in sa.inspect(conn).get_enums():  # type: ignore[attr-defined]

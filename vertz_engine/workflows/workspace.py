@@ -16,7 +16,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from vertz_engine.db import database, history
+from vertz_engine.db import database, ddl_locks, history
 from vertz_engine.files.migration_file import MigrationFile
 from vertz_engine.files.txmode import RunMode, run_mode
 from vertz_engine.schema.snapshot import Snapshot
@@ -24,7 +24,8 @@ from vertz_engine.workflows import folder
 from vertz_engine.workflows.environment import Environment
 from vertz_engine.workflows.loader import Loader
 
-ProgressFn = Callable[[str], None]
+#: given a migration's name as it starts, and a LockWait before it is tried again
+ProgressFn = Callable[[str | ddl_locks.LockWait], None]
 
 
 @dataclass
@@ -35,6 +36,9 @@ class Workspace:
     env: Environment
     lock_timeout: float = 30.0
     root: Path | None = None  # where ``init`` puts the .gitignore line
+    #: deploy's DDL lock timeout per try in seconds (0: none) and retries after it
+    ddl_lock_timeout: float = 2.0
+    ddl_lock_retries: int = 4
 
     @property
     def engine(self) -> Engine:
@@ -43,6 +47,10 @@ class Workspace:
     @property
     def metadata(self) -> sa.MetaData:
         return self.loader.metadata
+
+    @property
+    def lock_policy(self) -> ddl_locks.LockPolicy:
+        return ddl_locks.LockPolicy(self.ddl_lock_timeout, self.ddl_lock_retries)
 
     @property
     def dialect_name(self) -> str:
