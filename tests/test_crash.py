@@ -69,9 +69,13 @@ def test_killed_deploys(dialect_kind: str, fresh_url: Callable[[], str], tmp_pat
     tables = {"sqlite": 120, "postgres": 80, "mysql": 25}[dialect_kind]
     url = fresh_url()
     # the files: 0001 makes the base table, 0002 adds many tables (the one to interrupt)
-    Project(
-        sa.create_engine(url), _models(0), tmp_path / "migrations", tmp_path / "w.json"
-    ).migrate_dev("base", create_only=True)
+    base = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        Project(base, _models(0), tmp_path / "migrations", tmp_path / "w.json").migrate_dev(
+            "base", create_only=True
+        )
+    finally:
+        base.dispose()
     writer = _project(url, tmp_path, tables)
     writer.migrate_dev("many", create_only=True)
     writer.engine.dispose()
