@@ -85,27 +85,27 @@ class Traits:
     name: str  # SQLAlchemy's dialect name ("mariadb" for MariaDB)
     family: Family  # the SQL it speaks: files, lexicon and catalog queries are per family
     label: str  # for people: "PostgreSQL", "MySQL", "MariaDB", "SQLite"
+    max_identifier: int  # the longest identifier
     # DDL runs inside a transaction and rolls back with it (MySQL commits each DDL itself)
-    transactional_ddl: bool
+    transactional_ddl: bool = False
     # a file may ask to run outside a transaction (-- vertz:no-transaction) and mean it;
     # SQLite always runs a file in one transaction (its write lock is the transaction)
-    honours_no_transaction: bool
+    honours_no_transaction: bool = False
     # most ALTERs are done by rebuilding the table (SQLite)
-    rebuilds_tables: bool
+    rebuilds_tables: bool = False
     # the database names unnamed constraints itself, by rules flask-vertz must follow
-    names_constraints: bool
-    # longest identifier, and whether the limit counts bytes (PostgreSQL's NAMEDATALEN - 1)
-    max_identifier: int
-    identifier_limit_in_bytes: bool
-    identifier_quote: str
+    names_constraints: bool = False
+    # whether the identifier limit counts bytes (PostgreSQL's NAMEDATALEN - 1)
+    identifier_limit_in_bytes: bool = False
+    identifier_quote: str = '"'
     # ENUM is a type of its own (CREATE TYPE ... AS ENUM) rather than a column property
-    native_enums: bool
+    native_enums: bool = False
     # string literals treat a backslash as an escape character
-    backslash_escapes: bool
+    backslash_escapes: bool = False
     # an index's dialect keyword arguments (postgresql_where, sqlite_where, ...) are kept
-    keeps_index_options: bool
+    keeps_index_options: bool = False
     # a session-level advisory lock serializes deploys (SQLite: the file's write lock)
-    advisory_lock: bool
+    advisory_lock: bool = False
     # spellings of one type that this database reports for what the models declared
     # (on top of the spellings every database shares: canonical._TYPE_ALIASES)
     type_aliases: Mapping[str, str] = field(default_factory=lambda: _frozen({}))
@@ -187,16 +187,9 @@ SQLITE = Traits(
     family="sqlite",
     label="SQLite",
     transactional_ddl=True,
-    honours_no_transaction=False,
     rebuilds_tables=True,
-    names_constraints=False,
     max_identifier=10_000,
-    identifier_limit_in_bytes=False,
-    identifier_quote='"',
-    native_enums=False,
-    backslash_escapes=False,
     keeps_index_options=True,
-    advisory_lock=False,
     file_based=True,
     option_prefixes=("sqlite_",),
     begin="BEGIN IMMEDIATE",
@@ -209,13 +202,10 @@ POSTGRESQL = Traits(
     label="PostgreSQL",
     transactional_ddl=True,
     honours_no_transaction=True,
-    rebuilds_tables=False,
     names_constraints=True,
     max_identifier=63,
     identifier_limit_in_bytes=True,
-    identifier_quote='"',
     native_enums=True,
-    backslash_escapes=False,
     keeps_index_options=True,
     advisory_lock=True,
     option_prefixes=("postgresql_",),
@@ -237,16 +227,11 @@ MYSQL = Traits(
     name="mysql",
     family="mysql",
     label="MySQL",
-    transactional_ddl=False,
     honours_no_transaction=True,
-    rebuilds_tables=False,
     names_constraints=True,
     max_identifier=64,
-    identifier_limit_in_bytes=False,
     identifier_quote="`",
-    native_enums=False,
     backslash_escapes=True,
-    keeps_index_options=False,
     advisory_lock=True,
     option_prefixes=("mysql_", "mariadb_"),  # MariaDB reads MySQL's options too
     serves_concurrent_sessions=True,
