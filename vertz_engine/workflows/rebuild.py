@@ -47,12 +47,8 @@ def from_files(
                 try:
                     conn.exec_driver_sql(statement)
                 except sa.exc.DBAPIError as exc:
-                    reason = str(exc.orig or exc).strip().splitlines()[0]
-                    raise SnapshotError(
-                        f"cannot rebuild {target} from the migration files: statement {i} of "
-                        f"{f.name} fails on an empty scratch {dialect.name} database ({reason}). "
-                        f"Restore {target.name} from version control."
-                    ) from None
+                    why = f"statement {i} of {f.name} fails on an empty scratch {dialect.name} database"
+                    raise _cannot(target, why, exc, "") from None
         md = sa.MetaData()
         md.reflect(conn)
     _serials_as_autoincrement(md)
@@ -107,12 +103,8 @@ def _scratch(engine: Engine, target: Path) -> Iterator[Connection]:
             conn.exec_driver_sql(f"CREATE DATABASE {name}")
     except sa.exc.DBAPIError as exc:
         admin.dispose()
-        reason = str(exc.orig or exc).strip().splitlines()[0]
-        raise SnapshotError(
-            f"cannot rebuild {target} from the migration files: creating a scratch database "
-            f"failed ({reason}). Restore {target.name} from version control, or run this "
-            f"where the database user may create databases."
-        ) from None
+        where = ", or run this where the database user may create databases"
+        raise _cannot(target, "creating a scratch database failed", exc, where) from None
     scratch = sa.create_engine(engine.url.set(database=name), isolation_level="AUTOCOMMIT")
     try:
         with scratch.connect() as conn:
@@ -122,3 +114,12 @@ def _scratch(engine: Engine, target: Path) -> Iterator[Connection]:
         with admin.connect() as conn:
             conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name}")
         admin.dispose()
+
+
+def _cannot(target: Path, why: str, exc: sa.exc.DBAPIError, advice: str) -> SnapshotError:
+    """Rebuilding ``target`` failed: ``why``, the database's first line, what to do."""
+    reason = str(exc.orig or exc).strip().splitlines()[0]
+    return SnapshotError(
+        f"cannot rebuild {target} from the migration files: {why} ({reason}). "
+        f"Restore {target.name} from version control{advice}."
+    )
