@@ -203,12 +203,18 @@ def _table(table: sa.Table, dialect: Dialect) -> Table:
             )
         elif isinstance(cons, sa.CheckConstraint) and not getattr(cons, "_type_bound", False):
             checks.append(
-                {"name": stored_name(cons.name, dialect), "sqltext": sql_text(cons.sqltext, dialect)}
+                {
+                    "name": stored_name(cons.name, dialect),
+                    "sqltext": sql_text(cons.sqltext, dialect),
+                }
             )
     checks += column_checks(table, dialect)
     data: Table = {
         "columns": [_column(c, table, dialect, auto) for c in table.columns],
-        "primary_key": {"name": stored_name(pk.name, dialect), "columns": [c.name for c in pk.columns]},
+        "primary_key": {
+            "name": stored_name(pk.name, dialect),
+            "columns": [c.name for c in pk.columns],
+        },
         "indexes": sorted((_index(i, dialect) for i in table.indexes), key=_sort_key),
         "unique_constraints": sorted(uniques, key=_sort_key),
         "foreign_keys": sorted(

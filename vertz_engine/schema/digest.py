@@ -83,7 +83,9 @@ def _column(
     if column.constraints:
         for cons in column.constraints:
             if isinstance(cons, sa.CheckConstraint) and not getattr(cons, "_type_bound", False):
-                checks.append((stored_name(cons.name, dialect), sql_text(cons.sqltext, dialect), column.name))
+                checks.append(
+                    (stored_name(cons.name, dialect), sql_text(cons.sqltext, dialect), column.name)
+                )
     identity = features.identity(column, dialect) if column.identity is not None else None
     pk = bool(column.primary_key)
     return (

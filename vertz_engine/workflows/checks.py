@@ -47,9 +47,7 @@ def verify_history(
     by_name = {f.name: f for f in files}
     drifted = {d.row.name: d.file for d in checksum_drift(files, rows)}
     for row in rows:
-        if row.status != history.APPLIED and not step_runner.resumable(
-            row, by_name.get(row.name)
-        ):
+        if row.status != history.APPLIED and not step_runner.resumable(row, by_name.get(row.name)):
             raise VertzError(recovery.unfinished_message(row, by_name.get(row.name)))
         f = drifted.get(row.name)
         if f is not None:
