@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -16,8 +15,9 @@ import pytest
 import sqlalchemy as sa
 from flask_sqlalchemy import SQLAlchemy
 
+from bench.stall import Writer
+from tests.helpers import run
 from tests.oracle import expected, reflect
-from tests.test_cli import run
 
 ROWS = 200_000
 
@@ -79,41 +79,10 @@ def _up_sql(tmp_path: Path, stem: str) -> str:
     return text.split("-- @rollback")[0]
 
 
-class _Writer:
-    """Single-row updates in a loop; the longest one is the writers' stall."""
-
-    def __init__(self, url: str) -> None:
-        self.engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-        self.longest = 0.0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, daemon=True)
-
-    def _loop(self) -> None:
-        i = 0
-        with self.engine.connect() as conn:
-            while not self._stop.is_set():
-                i = i % ROWS + 7919
-                start = time.perf_counter()
-                conn.exec_driver_sql(f"UPDATE items SET code = code WHERE id = {i % ROWS + 1}")
-                self.longest = max(self.longest, time.perf_counter() - start)
-                time.sleep(0.002)
-
-    def __enter__(self) -> _Writer:
-        self._thread.start()
-        time.sleep(0.1)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        time.sleep(0.1)
-        self._stop.set()
-        self._thread.join()
-        self.engine.dispose()
-
-
 def _plain_stall(url: str, statements: list[str]) -> float:
     """The writers' stall while the plain form runs in one transaction (rolled back)."""
     engine = sa.create_engine(url)
-    with _Writer(url) as writer:
+    with Writer(url, ROWS) as writer:
         with engine.connect() as conn:
             for s in statements:
                 conn.exec_driver_sql(s)
@@ -140,7 +109,7 @@ def test_safe_form_stalls_writers_far_less_than_the_plain_form(
     new_models = _models(**{kind: True})
     app = _dev(factory, new_models, "change", "--create-only")
     assert "CONCURRENTLY" in _up_sql(tmp_path, "change")
-    with _Writer(postgres_url) as writer:
+    with Writer(postgres_url, ROWS) as writer:
         r = run(app, "migrate", "deploy")
         assert r.exit_code == 0, r.output
     safe = writer.longest
@@ -149,11 +118,12 @@ def test_safe_form_stalls_writers_far_less_than_the_plain_form(
     assert reflect(factory.engine(app)) == _oracle(new_models)
 
 
-def _oracle(models_fn: Any) -> dict[str, Any]:
-    base = os.environ["VERTZ_TEST_POSTGRES_URL"]
+def _oracle(models_fn: Any, kind: str = "postgres") -> dict[str, Any]:
+    """What ``create_all()`` builds for the models on a fresh database of ``kind``."""
     from tests.conftest import _server_db
 
-    gen = _server_db(base, "postgres")
+    env = {"postgres": "VERTZ_TEST_POSTGRES_URL", "mysql": "VERTZ_TEST_MYSQL_URL"}[kind]
+    gen = _server_db(os.environ[env], kind)
     url = next(gen)
     try:
         return expected(models_fn, url)
@@ -375,19 +345,7 @@ def test_mariadb_alters_refuse_to_copy_and_end_as_create_all(
     )
     assert "ALTER TABLE items ADD COLUMN owner_id INTEGER, ALGORITHM=INSTANT;" in up, up
     assert "ALTER TABLE items ADD FOREIGN KEY(owner_id) REFERENCES parents (id);" in up  # plain
-    assert reflect(factory.engine(app)) == expected_mysql(new_models)
-
-
-def expected_mysql(models_fn: Any) -> dict[str, Any]:
-    from tests.conftest import _server_db
-
-    gen = _server_db(os.environ["VERTZ_TEST_MYSQL_URL"], "mysql")
-    url = next(gen)
-    try:
-        return expected(models_fn, url)
-    finally:
-        for _ in gen:
-            pass
+    assert reflect(factory.engine(app)) == _oracle(new_models, "mysql")
 
 
 def test_steps_are_read_from_markers_in_any_spacing(tmp_path: Path) -> None:
